@@ -1,0 +1,8 @@
+from django.contrib.auth.forms import UserCreationForm
+
+
+class SignupForm(UserCreationForm):
+    """Django's own sign-up form: username rules and password validators."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)

@@ -1,0 +1,93 @@
+from django.contrib import admin, messages
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
+
+from . import services
+from .models import Image
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = (
+        "preview",
+        "original_filename",
+        "owner",
+        "created_at",
+        "size",
+        "dimensions",
+        "analysis_status",
+        "analyzer",
+    )
+    list_display_links = ("preview", "original_filename")
+    list_filter = ("analysis_status", "analyzer", "content_type", "created_at")
+    search_fields = ("original_filename", "owner__username", "description")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    actions = ("reanalyze",)
+    readonly_fields = (
+        "id",
+        "large_preview",
+        "owner",
+        "file",
+        "thumbnail",
+        "original_filename",
+        "content_type",
+        "size_bytes",
+        "width",
+        "height",
+        "sha256",
+        "created_at",
+        "analysis_status",
+        "analyzer",
+        "analyzed_at",
+        "analysis_error",
+        "description",
+        "description_confidence",
+        "tags",
+        "dominant_foreground",
+        "dominant_background",
+        "dominant_colors",
+        "accent_color",
+        "is_bw",
+    )
+    exclude = ("tag_names",)
+
+    def has_add_permission(self, request) -> bool:
+        # Images arrive through the upload page, which validates and stores them.
+        return False
+
+    @admin.display(description="Preview")
+    def preview(self, image: Image):
+        return format_html(
+            '<img src="{}" alt="" style="height:48px;width:64px;object-fit:cover">',
+            image.display_url,
+        )
+
+    @admin.display(description="Image")
+    def large_preview(self, image: Image):
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:480px;max-height:360px">',
+            image.display_url,
+            image.alt_text,
+        )
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size(self, image: Image) -> str:
+        return filesizeformat(image.size_bytes)
+
+    @admin.display(description="Dimensions")
+    def dimensions(self, image: Image) -> str:
+        return f"{image.width}×{image.height}"
+
+    def delete_model(self, request, obj: Image) -> None:
+        services.image_delete(image=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.image_delete_many(images=queryset)
+
+    @admin.action(description="Re-analyse selected images")
+    def reanalyze(self, request, queryset) -> None:
+        for image in queryset:
+            services.image_analysis_schedule(image=image)
+        messages.success(request, f"Re-analysis started for {queryset.count()} images.")

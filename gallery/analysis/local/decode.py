@@ -1,0 +1,83 @@
+"""Decode uploaded bytes into a small, upright RGB working copy with Pillow.
+
+Every later step (classifier at 224 px, faces at <= 480 px, colours at 64 px)
+needs far fewer pixels than a camera gives, so JPEGs are decoded at a reduced
+scale by libjpeg itself (``draft``), which makes a 12-megapixel photo cost
+about as much as a 1-megapixel one.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..base import AnalysisError
+
+# Longest side of the working copy handed to the analysis steps.
+WORK_SIZE = 640
+# Refuse absurd pixel counts before decoding (uploads are checked earlier, but
+# the analyzer may be called on anything).
+MAX_PIXELS = 100_000_000
+
+
+def _invalid(message: str) -> AnalysisError:
+    return AnalysisError(message, retryable=False, code="invalid_image")
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGB; transparency is composited over white."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # Deep greyscale: scale to 8 bits by the format's range, not by clipping.
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        if mode == "F":
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            arr, top = arr - lo, max(hi - lo, 1e-9)
+        arr = np.clip(np.nan_to_num(arr) * (255.0 / top), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, "L").convert("RGB")
+    if mode == "P" and "transparency" in img.info or mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        background.alpha_composite(rgba)
+        return background.convert("RGB")
+    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX...
+
+
+def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
+    """Decode ``data`` into an upright RGB image whose longer side <= work_size.
+
+    Raises AnalysisError(retryable=False) for anything Pillow cannot decode.
+    """
+    if not data:
+        raise _invalid("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.width * img.height > MAX_PIXELS:
+                raise _invalid("The image has too many pixels to analyse.")
+            if img.format == "JPEG":
+                # libjpeg scales by 1/2, 1/4 or 1/8 while decoding; ask for at
+                # least work_size on the shorter side so nothing is upscaled.
+                img.draft("RGB", (work_size, work_size))
+            img.load()
+            try:
+                img = ImageOps.exif_transpose(img)
+            except Exception:  # a broken EXIF block is no reason to fail
+                pass
+            img = _to_rgb(img)
+            if max(img.size) > work_size:
+                img.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
+            return img
+    except AnalysisError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _invalid("The image has too many pixels to analyse.") from exc
+    except Exception as exc:  # Pillow raises many types for bad data
+        raise _invalid(f"The image could not be decoded: {exc}") from exc

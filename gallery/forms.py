@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from .validators import ACCEPT_ATTRIBUTE
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(item, initial) for item in data]
+        return [single_clean(data, initial)]
+
+
+class UploadForm(forms.Form):
+    images = MultipleFileField(
+        label="Photos",
+        help_text="JPEG, PNG, GIF, WebP, BMP or TIFF. Choose one or many.",
+        error_messages={"required": "Choose at least one image to upload."},
+    )
+
+
+class UUIDListField(forms.Field):
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[uuid.UUID]:
+        try:
+            return [uuid.UUID(str(item)) for item in value or []]
+        except ValueError:
+            raise forms.ValidationError(
+                "The selection is not valid.", code="invalid"
+            ) from None
+
+
+class BulkDeleteForm(forms.Form):
+    ids = UUIDListField(error_messages={"required": "Select at least one image."})

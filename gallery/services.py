@@ -1,0 +1,272 @@
+"""Writes: every change to images goes through these functions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import unicodedata
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import upload_limit_for
+
+from .analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
+from .imaging import make_thumbnail, sha256_of
+from .models import AnalysisStatus, Image
+from .validators import validate_image_file
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRefused(Exception):
+    """An upload that was not stored; the message is meant for the user."""
+
+
+class UploadLimitReached(UploadRefused):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You have reached your limit of {limit} images. "
+            "Delete some to upload more."
+        )
+        self.limit = limit
+
+
+class DuplicateImage(UploadRefused):
+    def __init__(self, existing: Image) -> None:
+        super().__init__("You already have this image.")
+        self.existing = existing
+
+
+class StorageUnavailable(UploadRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            "The image store is not answering right now; nothing was saved. "
+            "Please try again in a moment."
+        )
+
+
+def clean_filename(name: str) -> str:
+    """The last path component, printable, at most 255 characters.
+
+    The name is only ever displayed (escaped by templates); it never becomes
+    part of a storage key.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = os.path.basename(name.replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        keep = 255 - len(extension) - 2 if dot and len(extension) <= 10 else 255
+        name = f"{stem[:keep]}….{extension}" if keep < 255 else name[:255]
+    return name or "untitled"
+
+
+def image_upload(*, owner, file) -> Image:
+    """Validate, store and record one uploaded file, then analyse it.
+
+    Raises ValidationError for a file that is not an acceptable image and
+    UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
+    for a valid image that cannot be stored.
+    """
+    info = validate_image_file(file)
+    image = Image(
+        owner=owner,
+        original_filename=clean_filename(file.name),
+        content_type=info.content_type,
+        size_bytes=file.size,
+        width=info.width,
+        height=info.height,
+        sha256=sha256_of(file),
+    )
+    thumbnail = ContentFile(make_thumbnail(file))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Lock the owner's row so that parallel uploads of one user are
+            # counted one after the other and cannot pass the cap together.
+            get_user_model().objects.select_for_update().get(pk=owner.pk)
+            _refuse_duplicate_or_over_limit(image)
+            # The objects are written inside the lock: a slow store delays only
+            # this user's other uploads, and a failure here leaves no row.
+            try:
+                image.file.save(f"{image.id}.{info.extension}", file, save=False)
+                stored.append(image.file.name)
+                image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
+                stored.append(image.thumbnail.name)
+            except Exception as error:
+                logger.exception("Storing image %s failed", image.id)
+                raise StorageUnavailable() from error
+            image.full_clean()
+            image.save(force_insert=True)
+    except BaseException:
+        # No row was committed: remove whatever reached storage.
+        _delete_objects(stored)
+        raise
+    image_analysis_schedule(image=image, data=_read_all(file))
+    return image
+
+
+def _refuse_duplicate_or_over_limit(image: Image) -> None:
+    mine = Image.objects.filter(owner_id=image.owner_id)
+    existing = mine.filter(sha256=image.sha256).first()
+    if existing is not None:
+        raise DuplicateImage(existing)
+    limit = upload_limit_for(image.owner)
+    if limit is not None and mine.count() >= limit:
+        raise UploadLimitReached(limit)
+
+
+def _read_all(file) -> bytes:
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    return data
+
+
+def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
+    """Analyse now, or queue the analysis when a Celery broker is configured."""
+    if settings.CELERY_BROKER_URL:
+        from .tasks import analyze_image
+
+        image_id = str(image.id)
+        transaction.on_commit(lambda: analyze_image.delay(image_id))
+        return
+    image_analyze(image=image, data=data)
+
+
+def image_analyze(
+    *, image: Image, data: bytes | None = None, raise_retryable: bool = False
+) -> Image:
+    """Run the configured analyzer on the image and store what it found.
+
+    An analysis failure never loses the image: it keeps its file and gets
+    status ``failed`` with the reason, so it can be analysed again. With
+    ``raise_retryable`` a retryable AnalysisError is raised after that, for a
+    task queue to retry.
+    """
+    analyzer = get_analyzer()
+    if analyzer is None:
+        return _finish_analysis(image, AnalysisStatus.SKIPPED, "Analysis is off.")
+    _set_status(image, AnalysisStatus.RUNNING)
+    try:
+        if data is None:
+            with image.file.open("rb") as stored:
+                data = stored.read()
+        result = analyzer.analyze(data)
+    except AnalysisSkipped as reason:
+        return _finish_analysis(image, AnalysisStatus.SKIPPED, str(reason), analyzer)
+    except AnalysisError as error:
+        logger.warning("Analysis of %s failed: %s", image.id, error)
+        _finish_analysis(image, AnalysisStatus.FAILED, str(error), analyzer)
+        if raise_retryable and error.retryable:
+            raise
+        return image
+    except OSError as error:
+        logger.warning("Could not read %s for analysis: %s", image.id, error)
+        return _finish_analysis(
+            image, AnalysisStatus.FAILED, "The stored image could not be read.", analyzer
+        )
+    _apply_result(image, result)
+    return _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
+
+
+def _set_status(image: Image, status: str) -> None:
+    image.analysis_status = status
+    Image.objects.filter(pk=image.pk).update(analysis_status=status)
+
+
+def _apply_result(image: Image, result: AnalysisResult) -> None:
+    image.description = result.description
+    image.description_confidence = result.description_confidence
+    image.tags = [
+        {"name": tag.name, "confidence": round(tag.confidence, 4)}
+        for tag in result.tags
+    ]
+    image.tag_names = [tag.name.lower() for tag in result.tags]
+    colors = result.colors
+    image.dominant_foreground = colors.dominant_foreground
+    image.dominant_background = colors.dominant_background
+    image.dominant_colors = list(colors.dominant_colors)
+    image.accent_color = colors.accent_color
+    image.is_bw = colors.is_bw
+
+
+ANALYSIS_FIELDS = [
+    "analysis_status",
+    "analyzer",
+    "analyzed_at",
+    "analysis_error",
+    "description",
+    "description_confidence",
+    "tags",
+    "tag_names",
+    "dominant_foreground",
+    "dominant_background",
+    "dominant_colors",
+    "accent_color",
+    "is_bw",
+]
+
+
+def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Image:
+    image.analysis_status = status
+    image.analysis_error = error
+    image.analyzer = getattr(analyzer, "name", "")
+    image.analyzed_at = timezone.now()
+    # update() rather than save(): the image may have been deleted meanwhile,
+    # and a save() would bring its row back without its file.
+    Image.objects.filter(pk=image.pk).update(
+        **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
+    )
+    return image
+
+
+def image_delete(*, image: Image) -> None:
+    """Delete the row, then its objects once the deletion has committed."""
+    image_delete_many(images=[image])
+
+
+def image_delete_many(*, images: Iterable[Image]) -> int:
+    images = list(images)
+    names = [name for image in images for name in _object_names(image)]
+    with transaction.atomic():
+        count, _ = Image.objects.filter(pk__in=[image.pk for image in images]).delete()
+        transaction.on_commit(lambda: _delete_objects(names))
+    return count
+
+
+def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
+    """Delete the owner's images among ids; other ids are silently ignored."""
+    return image_delete_many(images=Image.objects.filter(owner=owner, pk__in=ids))
+
+
+def user_delete(*, user) -> None:
+    """Delete a user with all their images and objects."""
+    names = [
+        name
+        for image in Image.objects.filter(owner=user).only("file", "thumbnail")
+        for name in _object_names(image)
+    ]
+    with transaction.atomic():
+        user.delete()
+        transaction.on_commit(lambda: _delete_objects(names))
+
+
+def _object_names(image: Image) -> list[str]:
+    return [name for name in (image.file.name, image.thumbnail.name) if name]
+
+
+def _delete_objects(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            # The row is gone; the object is an orphan that storage_audit finds.
+            logger.exception("Could not delete %s from storage", name)

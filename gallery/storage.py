@@ -1,0 +1,60 @@
+"""Private local storage whose URLs are signed and expire.
+
+Files live outside any static or media directory a web server would list; the
+only way to read one is a URL carrying a Django signature of its key, checked
+by ``gallery.views.media_file``. The lifetime matches S3's presigned URLs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import FileSystemStorage
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+
+SALT = "gallery.media"
+
+
+@dataclass(frozen=True)
+class MediaGrant:
+    name: str
+    content_disposition: str | None
+
+
+def sign_media(name: str, *, content_disposition: str | None = None) -> str:
+    payload = {"n": name}
+    if content_disposition:
+        payload["d"] = content_disposition
+    return signing.dumps(payload, salt=SALT, compress=True)
+
+
+def read_media_token(token: str) -> MediaGrant:
+    """The grant in a token; raises signing.BadSignature when tampered or expired."""
+    payload = signing.loads(token, salt=SALT, max_age=settings.IMAGE_URL_MAX_AGE)
+    return MediaGrant(name=payload["n"], content_disposition=payload.get("d"))
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("location", settings.MEDIA_ROOT)
+        kwargs.pop("base_url", None)
+        super().__init__(**kwargs)
+
+    def url(self, name: str, parameters: dict | None = None) -> str:
+        """A signed URL; takes S3's ResponseContentDisposition parameter too."""
+        disposition = (parameters or {}).get("ResponseContentDisposition")
+        token = sign_media(name, content_disposition=disposition)
+        return reverse("media_file", args=[token])
+
+
+def download_url(image) -> str:
+    """A short-lived URL that downloads the original under its original name."""
+    disposition = content_disposition_header(
+        as_attachment=True, filename=image.original_filename
+    )
+    return image.file.storage.url(
+        image.file.name, parameters={"ResponseContentDisposition": disposition}
+    )

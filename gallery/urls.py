@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "gallery"
+urlpatterns = [
+    path("", views.image_list, name="list"),
+    path("upload/", views.image_upload, name="upload"),
+    path("delete/", views.image_delete_many, name="delete_many"),
+    path("<uuid:image_id>/", views.image_detail, name="detail"),
+    path("<uuid:image_id>/delete/", views.image_delete, name="delete"),
+    path("<uuid:image_id>/reanalyze/", views.image_reanalyze, name="reanalyze"),
+]

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import mimetypes
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage, storages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import FileResponse, Http404, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import upload_limit_for
+
+from . import selectors, services
+from .forms import BulkDeleteForm, UploadForm
+from .models import Image
+from .storage import PrivateFileSystemStorage, download_url, read_media_token
+
+
+def _get_image_for_owner(request, image_id) -> Image:
+    """The signed-in user's image; anyone else's answers 404 like a missing one."""
+    return get_object_or_404(Image, pk=image_id, owner=request.user)
+
+
+def _uploads_left(user) -> int | None:
+    limit = upload_limit_for(user)
+    if limit is None:
+        return None
+    return max(limit - selectors.image_count(owner=user), 0)
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("gallery:list")
+    return render(request, "home.html")
+
+
+@login_required
+@require_GET
+def image_list(request):
+    images = selectors.image_list(owner=request.user)
+    page = Paginator(images, settings.GALLERY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "gallery/list.html",
+        {"page": page, "uploads_left": _uploads_left(request.user)},
+    )
+
+
+@login_required
+def image_upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    results = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        results = [_upload_one(request.user, file) for file in form.cleaned_data["images"]]
+        if not any(result["image"] for result in results):
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "form": form,
+        "results": results,
+        "uploads_left": _uploads_left(request.user),
+        "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB,
+    }
+    return render(request, "gallery/upload.html", context, status=status)
+
+
+def _upload_one(user, file) -> dict:
+    name = services.clean_filename(file.name)
+    try:
+        image = services.image_upload(owner=user, file=file)
+    except ValidationError as error:
+        return {"name": name, "image": None, "error": " ".join(error.messages)}
+    except services.DuplicateImage as duplicate:
+        return {
+            "name": name,
+            "image": None,
+            "error": str(duplicate),
+            "existing": duplicate.existing,
+        }
+    except services.UploadRefused as refused:
+        return {"name": name, "image": None, "error": str(refused)}
+    return {"name": name, "image": image, "error": ""}
+
+
+@login_required
+@require_GET
+def image_detail(request, image_id):
+    image = _get_image_for_owner(request, image_id)
+    return render(
+        request,
+        "gallery/detail.html",
+        {"image": image, "download_url": download_url(image)},
+    )
+
+
+@login_required
+@require_POST
+def image_delete(request, image_id):
+    image = _get_image_for_owner(request, image_id)
+    services.image_delete(image=image)
+    messages.success(request, f"Deleted {image.original_filename}.")
+    return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def image_delete_many(request):
+    form = BulkDeleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["ids"]))
+        return redirect("gallery:list")
+    count = services.image_delete_for_owner(
+        owner=request.user, ids=form.cleaned_data["ids"]
+    )
+    messages.success(request, f"Deleted {count} image{'s' if count != 1 else ''}.")
+    return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def image_reanalyze(request, image_id):
+    image = _get_image_for_owner(request, image_id)
+    services.image_analysis_schedule(image=image)
+    return redirect("gallery:detail", image_id=image.id)
+
+
+@require_GET
+def media_file(request, token):
+    """Serve a locally stored image to whoever holds a valid, unexpired URL."""
+    storage = storages["default"]
+    if not isinstance(storage, PrivateFileSystemStorage):
+        raise Http404
+    try:
+        grant = read_media_token(token)
+    except signing.BadSignature:
+        return HttpResponseForbidden("This image link is invalid or has expired.")
+    if not storage.exists(grant.name):
+        raise Http404
+    content_type, _ = mimetypes.guess_type(grant.name)
+    response = FileResponse(
+        storage.open(grant.name, "rb"),
+        content_type=content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = f"private, max-age={settings.IMAGE_URL_MAX_AGE}"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if grant.content_disposition:
+        response["Content-Disposition"] = grant.content_disposition
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _check(_ping_database), "storage": _check(_ping_storage)}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks},
+        status=200 if healthy else 503,
+    )
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as error:
+        return f"error: {error.__class__.__name__}"
+    return "ok"
+
+
+def _ping_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _ping_storage() -> None:
+    default_storage.exists("healthz")

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gallery import views as gallery_views
+
+urlpatterns = [
+    path("", gallery_views.home, name="home"),
+    path("healthz", gallery_views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("images/", include("gallery.urls")),
+    path("media/<str:token>/", gallery_views.media_file, name="media_file"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,60 @@
+// Small progressive enhancements; every page works without JavaScript.
+(function () {
+  "use strict";
+
+  // Confirm destructive actions.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // Gallery: show the bulk bar with a count when images are selected.
+  var bulkForm = document.querySelector("[data-bulk-form]");
+  if (bulkForm) {
+    var bar = bulkForm.querySelector("[data-bulk-bar]");
+    var counter = bulkForm.querySelector("[data-bulk-count]");
+    bulkForm.addEventListener("change", function () {
+      var count = bulkForm.querySelectorAll("[data-select]:checked").length;
+      bar.hidden = count === 0;
+      counter.textContent = count + " selected";
+    });
+  }
+
+  // Upload: list chosen files, accept drag and drop, avoid double submits.
+  var uploadForm = document.querySelector("[data-upload-form]");
+  if (uploadForm) {
+    var input = uploadForm.querySelector("input[type=file]");
+    var zone = uploadForm.querySelector("[data-dropzone]");
+    var chosen = uploadForm.querySelector("[data-chosen]");
+    var showChosen = function () {
+      chosen.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        var item = document.createElement("li");
+        item.textContent = file.name + " (" + Math.ceil(file.size / 1024) + " KB)";
+        chosen.appendChild(item);
+      });
+    };
+    input.addEventListener("change", showChosen);
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("is-dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("is-dragging"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      input.files = event.dataTransfer.files;
+      showChosen();
+    });
+    uploadForm.addEventListener("submit", function () {
+      var submit = uploadForm.querySelector("[data-submit]");
+      submit.disabled = true;
+      submit.textContent = "Uploading…";
+    });
+  }
+})();
