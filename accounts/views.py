@@ -10,11 +10,14 @@ from .forms import SignupForm
 def signup(request):
     if request.user.is_authenticated:
         return redirect("gallery:list")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("gallery:list")
+    if request.method == "POST":
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("gallery:list")
+    else:
+        form = SignupForm()
     return render(request, "registration/signup.html", {"form": form})
 
 

@@ -20,11 +20,16 @@ class MultipleFileField(forms.FileField):
         )
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
-        single_clean = super().clean
-        if isinstance(data, list | tuple):
-            return [single_clean(item, initial) for item in data]
-        return [single_clean(data, initial)]
+    def clean(self, data, initial=None) -> list:
+        # Only "was anything sent"; each file is judged on its own by the
+        # upload service, so one bad file does not refuse the others.
+        items = data if isinstance(data, list | tuple) else [data]
+        files = [item for item in items if item]
+        if not files and self.required:
+            raise forms.ValidationError(
+                self.error_messages["required"], code="required"
+            )
+        return files
 
 
 class UploadForm(forms.Form):

@@ -57,15 +57,17 @@ def image_list(request):
 
 @login_required
 def image_upload(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
     results = []
     status = 200
-    if request.method == "POST" and form.is_valid():
-        results = [_upload_one(request.user, file) for file in form.cleaned_data["images"]]
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            files = form.cleaned_data["images"]
+            results = [_upload_one(request.user, file) for file in files]
         if not any(result["image"] for result in results):
             status = 400
-    elif request.method == "POST":
-        status = 400
+    else:
+        form = UploadForm()
     context = {
         "form": form,
         "results": results,

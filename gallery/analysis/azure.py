@@ -16,9 +16,11 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+from requests import exceptions as rex
 
 from .base import (
     AZURE_COLOR_NAMES,
@@ -265,37 +267,19 @@ def classify_http_error(exc: Exception, endpoint: str) -> AnalysisError:
 
 def classify_request_error(exc: Exception, endpoint: str) -> AnalysisError:
     """AnalysisError for msrest's ClientRequestError (wraps a requests exception)."""
-    import requests
-
     cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, requests.RequestException):
+    while cause is not None and not isinstance(cause, rex.RequestException):
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, requests.Timeout):
-        return AnalysisError(
-            f"Azure Computer Vision timed out: {cause}", retryable=True, code="timeout"
-        )
-    if isinstance(
-        cause,
-        (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema,
-        ),
-    ):
-        return _config_error(
-            f"AZURE_CV_ENDPOINT is not a usable URL: {cause}", endpoint
-        )
-    if isinstance(
-        cause, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
-    ):
-        return AnalysisError(
-            f"Azure Computer Vision unreachable: {cause}",
-            retryable=True,
-            code="connection",
-        )
-    return AnalysisError(
-        f"Azure Computer Vision request failed: {exc}", retryable=False, code="request"
-    )
+    if isinstance(cause, rex.Timeout):
+        message = f"Azure Computer Vision timed out: {cause}"
+        return AnalysisError(message, retryable=True, code="timeout")
+    if isinstance(cause, (rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema)):
+        return _config_error(f"AZURE_CV_ENDPOINT is not usable: {cause}", endpoint)
+    if isinstance(cause, (rex.ConnectionError, rex.ChunkedEncodingError)):
+        message = f"Azure Computer Vision unreachable: {cause}"
+        return AnalysisError(message, retryable=True, code="connection")
+    message = f"Azure Computer Vision request failed: {exc}"
+    return AnalysisError(message, retryable=False, code="request")
 
 
 # --- the analyzer -------------------------------------------------------------
@@ -322,6 +306,9 @@ class AzureAnalyzer(BaseAnalyzer):
             raise _config_error(
                 "AZURE_CV_KEY and AZURE_CV_ENDPOINT must both be set", endpoint
             )
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _config_error("AZURE_CV_ENDPOINT must be an http(s) URL", endpoint)
         return key, endpoint, timeout, retries
 
     def _client(self, key: str, endpoint: str, timeout: float):

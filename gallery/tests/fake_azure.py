@@ -113,7 +113,9 @@ class FakeAzure:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         thread.start()
         return self
 
@@ -306,8 +308,9 @@ def color_block(im: Image.Image) -> dict:
         for x in range(width // 4, width - width // 4)
     ] or names
     bw = all(max(p) - min(p) < 24 for p in pixels)
-    # Accent: the most saturated pixel colour, as Azure's 6 upper-case hex digits.
-    accent = max(pixels, key=lambda p: (max(p) - min(p), sum(p)))
+    # Accent: the commonest vivid pixel colour, as Azure's 6 upper-case hex digits.
+    vivid = [p for p in pixels if max(p) - min(p) >= 24] or pixels
+    accent = Counter(vivid).most_common(1)[0][0]
     return {
         "dominantColorForeground": Counter(centre).most_common(1)[0][0],
         "dominantColorBackground": Counter(border).most_common(1)[0][0],

@@ -371,3 +371,11 @@ def test_parse_retry_after():
     assert parse_retry_after("soon") is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 < parse_retry_after(later) <= 30
+
+
+def test_endpoint_without_scheme_is_a_configuration_error(analyzer, settings, sleeps):
+    settings.AZURE_CV_ENDPOINT = "myresource.cognitiveservices.azure.com"
+    with pytest.raises(AnalysisError) as info:
+        analyzer.analyze(red_on_white())
+    assert (info.value.retryable, info.value.code) == (False, "configuration")
+    assert sleeps == []

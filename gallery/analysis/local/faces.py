@@ -15,7 +15,7 @@ from PIL import Image
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 # Detect on a grey copy whose longer side is at most this many pixels.
-DETECT_SIZE = 480
+DETECT_SIZE = 640
 MIN_NEIGHBORS = 5
 # A face smaller than this fraction of the shorter side is not worth naming.
 MIN_FACE_FRACTION = 0.06

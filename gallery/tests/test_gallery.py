@@ -1,0 +1,104 @@
+"""Browsing: the gallery page, the detail page, and strangers' ids."""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from gallery import services
+from gallery.models import Image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unlimited(settings):
+    settings.GALLERY_UPLOAD_LIMIT = 0
+
+
+def test_an_empty_gallery_invites_an_upload(alice_client):
+    page = alice_client.get("/images/").content.decode()
+    assert "No photos yet" in page
+
+
+def test_the_gallery_shows_the_owners_images_newest_first(
+    alice_client, alice, bob, make_upload
+):
+    for name in ("first.jpg", "second.jpg", "third.jpg"):
+        services.image_upload(owner=alice, file=make_upload(name))
+    services.image_upload(owner=bob, file=make_upload("bobs.jpg"))
+    page = alice_client.get("/images/").content.decode()
+    assert page.index("third.jpg") < page.index("second.jpg") < page.index("first.jpg")
+    assert "bobs.jpg" not in page
+    assert "3 images" in page
+
+
+def test_the_gallery_is_paginated_by_24(alice_client, alice, make_upload, unlimited):
+    for n in range(26):
+        services.image_upload(owner=alice, file=make_upload(f"img-{n:02}.jpg"))
+    first = alice_client.get("/images/")
+    assert len(first.context["page"].object_list) == 24
+    second = alice_client.get("/images/?page=2").content.decode()
+    assert "img-00.jpg" in second and "img-01.jpg" in second
+    assert "img-02.jpg" not in second
+    # A page number out of range or malformed shows a page rather than failing.
+    assert alice_client.get("/images/?page=99").status_code == 200
+    assert alice_client.get("/images/?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_gallery_costs_the_same_queries_whatever_the_library_size(
+    alice_client, alice, make_upload, unlimited, django_assert_max_num_queries, count
+):
+    for _ in range(count):
+        services.image_upload(owner=alice, file=make_upload())
+    with django_assert_max_num_queries(8):
+        response = alice_client.get("/images/")
+    assert response.status_code == 200
+
+
+def test_a_card_shows_image_name_and_date(alice_client, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload("cat.jpg"))
+    page = alice_client.get("/images/").content.decode()
+    assert image.thumbnail.url.split("/")[1] == "media"
+    assert 'alt="cat.jpg"' in page
+    assert f'href="/images/{image.id}/"' in page
+    assert "<time datetime=" in page
+
+
+def test_the_detail_page_shows_the_image_and_its_metadata(alice_client, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload("dog.png", fmt="PNG", size=(300, 200)))
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "dog.png" in page
+    assert "300 × 200 px" in page
+    assert "image/png" in page
+    assert "Download original" in page
+
+
+def stranger_routes(image_id):
+    return [
+        ("get", f"/images/{image_id}/"),
+        ("post", f"/images/{image_id}/delete/"),
+        ("post", f"/images/{image_id}/reanalyze/"),
+    ]
+
+
+def test_another_users_image_answers_404_like_a_missing_one(
+    bob_client, alice, make_upload
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    for method, url in stranger_routes(image.id) + stranger_routes(uuid.uuid4()):
+        response = getattr(bob_client, method)(url)
+        assert response.status_code == 404, url
+    assert Image.objects.filter(pk=image.pk).exists()
+
+
+def test_a_malformed_id_is_404(alice_client):
+    assert alice_client.get("/images/not-a-uuid/").status_code == 404
+
+
+def test_a_visitor_is_asked_to_log_in_for_a_detail_page(alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    response = Client().get(f"/images/{image.id}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
