@@ -11,10 +11,21 @@ from PIL import Image as PILImage
 
 from image_repo_project.embedded_pg import ensure_embedded_postgres
 
-pytest_plugins = ["gallery.tests.s3_server", "gallery.tests.fake_azure"]
+pytest_plugins = [
+    "gallery.tests.s3_server",
+    "gallery.tests.fake_azure",
+    "gallery.tests.browser",
+]
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
+    # The test servers speak plain HTTP on 127.0.0.1. Set before any server or
+    # middleware reads them (the live server lives for the whole session).
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
     # Without DATABASE_URL the suite runs on the embedded PostgreSQL, stopped
     # again when the test run ends (unless a dev server still uses it).
     ensure_embedded_postgres(stop_at_exit=True)
@@ -34,7 +45,6 @@ def _test_settings(settings, tmp_path):
         },
     }
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SECURE_SSL_REDIRECT = False
     settings.CELERY_BROKER_URL = ""
     # Analysis has its own tests; elsewhere it is off unless a test turns it on.
     settings.GALLERY_ANALYZER = "none"

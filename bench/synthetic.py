@@ -28,7 +28,9 @@ def shapes(size: int = 224) -> Image.Image:
     s = size / 224
     d.ellipse((30 * s, 30 * s, 120 * s, 120 * s), fill=(230, 200, 30))
     d.rectangle((110 * s, 100 * s, 200 * s, 190 * s), fill=(200, 30, 40))
-    d.polygon([(20 * s, 200 * s), (90 * s, 140 * s), (150 * s, 210 * s)], fill=(30, 60, 200))
+    d.polygon(
+        [(20 * s, 200 * s), (90 * s, 140 * s), (150 * s, 210 * s)], fill=(30, 60, 200)
+    )
     return img
 
 

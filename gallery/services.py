@@ -171,7 +171,10 @@ def image_analyze(
     except OSError as error:
         logger.warning("Could not read %s for analysis: %s", image.id, error)
         return _finish_analysis(
-            image, AnalysisStatus.FAILED, "The stored image could not be read.", analyzer
+            image,
+            AnalysisStatus.FAILED,
+            "The stored image could not be read.",
+            analyzer,
         )
     _apply_result(image, result)
     return _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)

@@ -25,7 +25,9 @@ ALLOWED_FORMATS = {
     "TIFF": ("image/tiff", "tiff"),
 }
 # For <input accept=…>: a hint to the browser's file picker, not a check.
-ACCEPT_ATTRIBUTE = ",".join(content_type for content_type, _ in ALLOWED_FORMATS.values())
+ACCEPT_ATTRIBUTE = ",".join(
+    content_type for content_type, _ in ALLOWED_FORMATS.values()
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,7 @@ def validate_image_file(file) -> ImageInfo:
         ) from None
     except UnidentifiedImageError:
         raise ValidationError(
-            "This is not an image we can store. Use JPEG, PNG, GIF, WebP, "
-            "BMP or TIFF.",
+            "This is not an image we can store. Use JPEG, PNG, GIF, WebP, BMP or TIFF.",
             code="not_an_image",
         ) from None
     finally:

@@ -27,7 +27,11 @@ def test_login_honours_next(client, alice):
 def test_login_refuses_an_offsite_next(client, alice):
     response = client.post(
         "/accounts/login/",
-        {"username": "alice", "password": "correct horse 1", "next": "https://evil.example/"},
+        {
+            "username": "alice",
+            "password": "correct horse 1",
+            "next": "https://evil.example/",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/images/"

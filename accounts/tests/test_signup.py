@@ -16,7 +16,11 @@ def test_it_shows_username_and_password_rules(client):
 def test_it_signs_up_and_signs_in(client):
     response = client.post(
         "/accounts/signup/",
-        {"username": "carol", "password1": "a quiet meadow 7", "password2": "a quiet meadow 7"},
+        {
+            "username": "carol",
+            "password1": "a quiet meadow 7",
+            "password2": "a quiet meadow 7",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("gallery:list")
@@ -39,7 +43,11 @@ def test_it_shows_errors_inline_with_status_200(client):
 def test_it_refuses_a_taken_username(client, alice):
     response = client.post(
         "/accounts/signup/",
-        {"username": "alice", "password1": "a quiet meadow 7", "password2": "a quiet meadow 7"},
+        {
+            "username": "alice",
+            "password1": "a quiet meadow 7",
+            "password2": "a quiet meadow 7",
+        },
     )
     assert response.status_code == 200
     assert "A user with that username already exists." in response.content.decode()
@@ -51,7 +59,11 @@ def test_it_refuses_a_post_without_csrf_token(alice):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(
         "/accounts/signup/",
-        {"username": "erin", "password1": "a quiet meadow 7", "password2": "a quiet meadow 7"},
+        {
+            "username": "erin",
+            "password1": "a quiet meadow 7",
+            "password2": "a quiet meadow 7",
+        },
     )
     assert response.status_code == 403
     assert not get_user_model().objects.filter(username="erin").exists()

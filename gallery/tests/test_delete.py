@@ -44,12 +44,16 @@ def test_bulk_delete_removes_only_the_owners_selected_images(
     assert "Deleted 2 images." in alice_client.get("/images/").content.decode()
 
 
-def test_bulk_delete_with_a_malformed_id_changes_nothing(alice_client, alice, make_upload):
+def test_bulk_delete_with_a_malformed_id_changes_nothing(
+    alice_client, alice, make_upload
+):
     image = services.image_upload(owner=alice, file=make_upload())
     response = alice_client.post("/images/delete/", {"ids": [image.id, "../etc"]})
     assert response.status_code == 302
     assert Image.objects.filter(pk=image.pk).exists()
-    assert "The selection is not valid." in alice_client.get("/images/").content.decode()
+    assert (
+        "The selection is not valid." in alice_client.get("/images/").content.decode()
+    )
 
 
 def test_bulk_delete_without_a_selection_says_so(alice_client):

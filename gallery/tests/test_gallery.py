@@ -66,8 +66,12 @@ def test_a_card_shows_image_name_and_date(alice_client, alice, make_upload):
     assert "<time datetime=" in page
 
 
-def test_the_detail_page_shows_the_image_and_its_metadata(alice_client, alice, make_upload):
-    image = services.image_upload(owner=alice, file=make_upload("dog.png", fmt="PNG", size=(300, 200)))
+def test_the_detail_page_shows_the_image_and_its_metadata(
+    alice_client, alice, make_upload
+):
+    image = services.image_upload(
+        owner=alice, file=make_upload("dog.png", fmt="PNG", size=(300, 200))
+    )
     page = alice_client.get(f"/images/{image.id}/").content.decode()
     assert "dog.png" in page
     assert "300 × 200 px" in page

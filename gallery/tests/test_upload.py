@@ -99,7 +99,11 @@ def test_it_refuses_what_is_not_an_acceptable_image(
     assert "Not stored:" in page
     assert message in page
     assert Image.objects.count() == 0
-    assert stored_names(tmp_path / "media") == [] if (tmp_path / "media").exists() else True
+    assert (
+        stored_names(tmp_path / "media") == []
+        if (tmp_path / "media").exists()
+        else True
+    )
 
 
 def test_it_refuses_a_file_over_the_size_limit(alice_client, make_upload, settings):
@@ -114,7 +118,9 @@ def test_it_refuses_a_file_over_the_size_limit(alice_client, make_upload, settin
     assert Image.objects.count() == 0
 
 
-def test_it_refuses_a_pixel_bomb_without_decoding_it(alice_client, make_upload, settings):
+def test_it_refuses_a_pixel_bomb_without_decoding_it(
+    alice_client, make_upload, settings
+):
     settings.GALLERY_MAX_PIXELS = 1_000_000
     # A 1-bit 10000×10000 PNG compresses to a few kilobytes.
     bomb = PILImage.new("1", (10000, 10000))
@@ -147,7 +153,9 @@ def test_good_and_bad_files_in_one_post_are_judged_one_by_one(
     page = response.content.decode()
     assert "Stored:" in page
     assert "Not stored:" in page
-    assert list(Image.objects.values_list("original_filename", flat=True)) == ["good.jpg"]
+    assert list(Image.objects.values_list("original_filename", flat=True)) == [
+        "good.jpg"
+    ]
 
 
 def test_a_post_without_files_explains_what_to_do(alice_client):
@@ -166,7 +174,9 @@ def test_a_post_without_files_explains_what_to_do(alice_client):
         ("line\nbreak.jpg", "linebreak.jpg"),
     ],
 )
-def test_hostile_filenames_are_kept_safely(alice_client, alice, make_upload, given, kept):
+def test_hostile_filenames_are_kept_safely(
+    alice_client, alice, make_upload, given, kept
+):
     post(alice_client, make_upload(given))
     image = Image.objects.get(owner=alice)
     assert image.original_filename == kept

@@ -34,7 +34,9 @@ def test_a_post_of_many_files_stops_at_the_cap(alice_client, alice, make_upload)
     assert Image.objects.filter(owner=alice).count() == 5
 
 
-def test_the_upload_page_says_when_the_limit_is_reached(alice_client, alice, make_upload):
+def test_the_upload_page_says_when_the_limit_is_reached(
+    alice_client, alice, make_upload
+):
     fill(alice, 5, make_upload)
     page = alice_client.get("/images/upload/").content.decode()
     assert "You have reached your upload limit." in page

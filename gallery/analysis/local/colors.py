@@ -65,7 +65,9 @@ def _name_indices(rgb: np.ndarray) -> np.ndarray:
     reds = (h < 12) | (h >= 340)
     out[reds & (((v < 0.7) & (s < 0.8)) | ((v < 0.8) & (s < 0.4)))] = _IDX["brown"]
     # Greys: little chroma, then by brightness.
-    grey = (chroma < 0.1) | ((s < 0.25) & (chroma < 0.16)) | ((v < 0.35) & (chroma < 0.14))
+    grey = (
+        (chroma < 0.1) | ((s < 0.25) & (chroma < 0.16)) | ((v < 0.35) & (chroma < 0.14))
+    )
     out[grey] = _IDX["gray"]
     out[grey & (v >= 0.85)] = _IDX["white"]
     out[(v < 0.18) | (grey & (v < 0.25))] = _IDX["black"]
@@ -105,7 +107,9 @@ def _sample(img: Image.Image) -> np.ndarray:
 
 
 def _mode(names: np.ndarray) -> str:
-    counts = np.bincount(names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES))
+    counts = np.bincount(
+        names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES)
+    )
     return AZURE_COLOR_NAMES[int(counts.argmax())]
 
 
@@ -116,12 +120,18 @@ def _accent(arr: np.ndarray, is_bw: bool) -> str:
     counts = np.bincount(np.asarray(q).ravel(), minlength=16)[: len(palette)]
     share = counts / max(1, counts.sum())
     v = palette.max(axis=1) / 255.0
-    s = np.where(v > 0, (palette.max(axis=1) - palette.min(axis=1)) / 255.0 / np.maximum(v, 1e-6), 0)
+    s = np.where(
+        v > 0,
+        (palette.max(axis=1) - palette.min(axis=1)) / 255.0 / np.maximum(v, 1e-6),
+        0,
+    )
     if is_bw:
         score = share  # no colour to speak of: the most common grey
     else:
         # Vivid beats common, but a speck of colour is not an accent.
-        score = np.where(share >= MIN_ACCENT_SHARE, s * (0.3 + v) * np.sqrt(share), -1.0)
+        score = np.where(
+            share >= MIN_ACCENT_SHARE, s * (0.3 + v) * np.sqrt(share), -1.0
+        )
     best = palette[int(np.argmax(score))].round().astype(int)
     return "#{:02x}{:02x}{:02x}".format(*best)
 
@@ -141,7 +151,9 @@ def color_stats(img: Image.Image) -> ColorStats:
     border_mask[:, :bx] = border_mask[:, -bx:] = True
     border = names[border_mask]
 
-    counts = np.bincount(names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES))
+    counts = np.bincount(
+        names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES)
+    )
     total = counts.sum()
     order = np.argsort(-counts, kind="stable")
     shares = {AZURE_COLOR_NAMES[i]: counts[i] / total for i in order if counts[i]}

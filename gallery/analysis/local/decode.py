@@ -41,7 +41,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
             arr, top = arr - lo, max(hi - lo, 1e-9)
         arr = np.clip(np.nan_to_num(arr) * (255.0 / top), 0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L").convert("RGB")
-    if mode == "P" and "transparency" in img.info or mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+    if (
+        (mode == "P"
+        and "transparency" in img.info)
+        or mode in ("RGBA", "LA", "PA", "La", "RGBa")
+    ):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         background.alpha_composite(rgba)

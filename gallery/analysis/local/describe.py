@@ -18,9 +18,23 @@ SUBJECT_MIN = 0.4
 GENERAL_MIN = 0.5
 # Words that take no article ("A photo of food").
 MASS_WORDS = {
-    "food", "clothing", "furniture", "nature", "landscape", "electronics",
-    "baked goods", "sports equipment", "kitchenware", "tableware", "footwear",
-    "swimwear", "public transport", "alcohol", "bread", "cattle", "shellfish",
+    "food",
+    "clothing",
+    "furniture",
+    "nature",
+    "landscape",
+    "electronics",
+    "baked goods",
+    "sports equipment",
+    "kitchenware",
+    "tableware",
+    "footwear",
+    "swimwear",
+    "public transport",
+    "alcohol",
+    "bread",
+    "cattle",
+    "shellfish",
 }
 NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
            8: "eight", 9: "nine", 10: "ten"}  # fmt: skip

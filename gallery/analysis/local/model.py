@@ -145,8 +145,11 @@ def load_model(model_dir: Path | None, threads: int = THREADS) -> Model:
             _write_atomically(path, data)
             source = "built"
         except OSError as exc:
-            logger.warning("Cannot cache the model in %s (%s); keeping it in memory.",
-                           path.parent, exc)
+            logger.warning(
+                "Cannot cache the model in %s (%s); keeping it in memory.",
+                path.parent,
+                exc,
+            )
     session = _session(data, threads)
     return Model(session, time.perf_counter() - start, source)
 
@@ -171,8 +174,12 @@ def get_model() -> Model:
         with _lock:
             if _model is None:
                 _model = load_model(_configured_model_dir())
-                logger.info("Loaded %s (%s) in %.2fs", ONNX_NAME, _model.source,
-                            _model.load_seconds)
+                logger.info(
+                    "Loaded %s (%s) in %.2fs",
+                    ONNX_NAME,
+                    _model.source,
+                    _model.load_seconds,
+                )
     return _model
 
 

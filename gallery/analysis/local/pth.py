@@ -165,7 +165,9 @@ def _materialise(ref: _TensorRef, storages: dict[str, np.ndarray]) -> np.ndarray
     if 0 in ref.size:
         return np.zeros(ref.size, dtype=base.dtype)
     # Bounds check before as_strided, which would otherwise read past the buffer.
-    last = ref.offset + sum((n - 1) * s for n, s in zip(ref.size, ref.stride, strict=True))
+    last = ref.offset + sum(
+        (n - 1) * s for n, s in zip(ref.size, ref.stride, strict=True)
+    )
     if ref.offset < 0 or last >= base.size or min(ref.stride) < 0:
         raise PthFormatError("tensor lies outside its storage")
     item = base.itemsize

@@ -76,7 +76,9 @@ def tag_scores(preds: list[Prediction]) -> dict[str, float]:
     return {w: min(1.0, s) for w, s in scores.items()}
 
 
-def imagenet_tags(preds: list[Prediction], threshold: float = TAG_THRESHOLD) -> list[Tag]:
+def imagenet_tags(
+    preds: list[Prediction], threshold: float = TAG_THRESHOLD
+) -> list[Tag]:
     scores = tag_scores(preds)
     tags = [Tag(w, round(s, 4)) for w, s in scores.items() if s >= threshold]
     tags.sort(key=lambda t: -t.confidence)

@@ -1,0 +1,50 @@
+# Image Repo: `make run` to start the app, `make test` to run the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench-analysis superuser stop-db clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install -r requirements-dev.txt
+	@touch $@
+
+## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
+run: $(VENV)/.runtime
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Install what the tests need and run them all
+test: $(VENV)/.dev
+	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench-analysis: $(VENV)/.dev
+	IMG_REPO_SECRET_KEY=bench $(PY) bench/analysis.py
+
+superuser: $(VENV)/.runtime
+	DEBUG=true $(PY) manage.py createsuperuser
+
+## Stop the embedded PostgreSQL that `make run` leaves running for fast restarts
+stop-db:
+	@if [ -f var/pg/postmaster.pid ]; then kill -INT $$(head -1 var/pg/postmaster.pid) && echo "stopped"; fi
+
+clean: stop-db
+	rm -rf $(VENV) staticfiles

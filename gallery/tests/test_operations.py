@@ -1,0 +1,109 @@
+"""Health check, admin and deployment settings."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.files.storage import default_storage
+
+from accounts.models import Profile
+from gallery import services
+from gallery.models import Image
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_storage(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+@pytest.fixture
+def operator_client(client, django_user_model):
+    operator = django_user_model.objects.create_superuser("olga", password="x")
+    client.force_login(operator)
+    return client
+
+
+def test_the_admin_lists_images_with_owner_and_size(
+    operator_client, alice, make_upload
+):
+    services.image_upload(
+        owner=alice, file=make_upload("admin-view.jpg", size=(64, 48))
+    )
+    page = operator_client.get("/admin/gallery/image/?q=alice").content.decode()
+    assert "admin-view.jpg" in page
+    assert "64×48" in page
+
+
+def test_deleting_in_the_admin_removes_the_object_too(
+    operator_client, alice, make_upload, django_capture_on_commit_callbacks
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(
+            "/admin/gallery/image/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [image.pk],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    assert not Image.objects.exists()
+    assert not default_storage.exists(image.file.name)
+
+
+def test_the_admin_shows_image_counts_and_sets_a_limit(
+    operator_client, alice, make_upload
+):
+    services.image_upload(owner=alice, file=make_upload())
+    page = operator_client.get("/admin/auth/user/").content.decode()
+    assert "Upload limit override" in page
+    form = operator_client.get(f"/admin/auth/user/{alice.pk}/change/")
+    assert form.status_code == 200
+    Profile.objects.create(user=alice, upload_limit=50)
+    page = operator_client.get("/admin/auth/user/").content.decode()
+    assert ">50<" in page
+
+
+def run_check_deploy(**environment):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "IMG_REPO_SECRET_KEY")
+    }
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.django_db(databases=[])
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_check_deploy(
+        IMG_REPO_SECRET_KEY="x" * 20 + "production-secret-key-with-many-characters",
+        ALLOWED_HOSTS="photos.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.django_db(databases=[])
+def test_without_a_secret_key_production_refuses_to_start():
+    result = run_check_deploy(ALLOWED_HOSTS="photos.example.com")
+    assert result.returncode != 0
+    assert "IMG_REPO_SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.django_db(databases=[])
+def test_a_malformed_setting_names_the_variable():
+    result = run_check_deploy(IMG_REPO_SECRET_KEY="k" * 60, GALLERY_UPLOAD_LIMIT="five")
+    assert result.returncode != 0
+    assert "GALLERY_UPLOAD_LIMIT must be a whole number" in result.stderr

@@ -1,0 +1,129 @@
+"""The S3 backend against a real S3-compatible server (SeaweedFS `weed mini`)."""
+
+import io
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+
+from gallery import services
+from gallery.models import Image
+
+pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def s3(s3_server, settings):
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings()}
+    call_command("s3_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    return s3_server
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_uploads_are_stored_encrypted_with_sse_s3(s3, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    client = s3.client()
+    for key in (image.file.name, image.thumbnail.name):
+        head = client.head_object(Bucket=s3.bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256"
+    assert image.file.name == f"images/{alice.id}/{image.id}.jpg"
+
+
+def test_an_unsigned_get_is_refused(s3, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    status, _ = fetch(f"{s3.endpoint}/{s3.bucket}/{image.file.name}")
+    assert status == 403
+
+
+def test_the_pages_presigned_url_downloads_the_exact_bytes(
+    s3, alice, alice_client, make_upload, make_image_bytes
+):
+    data = make_image_bytes(size=(120, 90), color=(30, 60, 90))
+    image = services.image_upload(owner=alice, file=make_upload("sea.jpg", data=data))
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    url = image.file.url
+    assert "X-Amz-Expires=1800" in url
+    assert url.split("?")[0] in page
+    status, body = fetch(url)
+    assert status == 200
+    assert body == data
+
+
+def test_the_download_url_names_the_original_file(s3, alice, alice_client, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload("holiday photo.jpg"))
+    url = alice_client.get(f"/images/{image.id}/").context["download_url"]
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert "holiday photo.jpg" in response.headers["Content-Disposition"]
+
+
+def test_a_presigned_url_past_its_expiry_is_refused(s3, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    url = default_storage.url(image.file.name, expire=1)
+    time.sleep(2.1)
+    status, _ = fetch(url)
+    assert status == 403
+
+
+def test_a_tampered_presigned_url_is_refused(s3, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    url = image.file.url.replace(f"{image.id}.jpg", f"{image.id}.png")
+    status, _ = fetch(url)
+    assert status == 403
+
+
+def test_deleting_the_image_removes_its_objects(s3, alice, alice_client, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    alice_client.post(f"/images/{image.id}/delete/")
+    client = s3.client()
+    for key in (image.file.name, image.thumbnail.name):
+        with pytest.raises(ClientError) as error:
+            client.head_object(Bucket=s3.bucket, Key=key)
+        assert error.value.response["Error"]["Code"] == "404"
+
+
+def test_s3_setup_turns_on_default_encryption(s3):
+    rules = s3.client().get_bucket_encryption(Bucket=s3.bucket)[
+        "ServerSideEncryptionConfiguration"
+    ]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_s3_setup_warns_where_public_access_blocks_are_not_implemented(s3, capsys):
+    call_command("s3_setup")
+    captured = capsys.readouterr()
+    assert f"Bucket {s3.bucket} exists." in captured.out
+    assert "does not implement public access blocks" in captured.err
+
+
+def test_an_unreachable_store_refuses_the_upload_and_keeps_no_row(
+    s3, settings, alice_client, alice, make_upload
+):
+    unreachable = s3.storage_settings()
+    unreachable["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+    settings.STORAGES = {**settings.STORAGES, "default": unreachable}
+    response = alice_client.post("/images/upload/", {"images": [make_upload()]})
+    assert response.status_code == 400
+    assert "The image store is not answering right now" in response.content.decode()
+    assert Image.objects.count() == 0
+
+
+def test_healthz_reports_an_unreachable_store(s3, settings, client):
+    assert client.get("/healthz").json()["storage"] == "ok"
+    unreachable = s3.storage_settings()
+    unreachable["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+    settings.STORAGES = {**settings.STORAGES, "default": unreachable}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["storage"].startswith("error")
