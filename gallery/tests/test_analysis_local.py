@@ -403,10 +403,10 @@ def test_two_faces_are_people_in_black_and_white(analyzer):
     assert result.colors.is_bw
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_no_faces_in_scenes_without_people(seed):
-    img = synthetic.photo_like(seed)
-    assert detect_faces(img) == []
+def test_no_faces_in_scenes_without_people():
+    found = [s for s in range(40) if detect_faces(synthetic.photo_like(s, 640, 480))]
+    found += [name for name, make in synthetic.REFERENCE_IMAGES.items() if detect_faces(make())]
+    assert found == []
 
 
 def test_result_follows_the_contract(analyzer):
@@ -472,7 +472,7 @@ def test_large_jpeg_is_decoded_small():
 
 def sixteen_bit_png() -> bytes:
     ramp = (np.linspace(0, 65535, 64 * 64).reshape(64, 64)).astype(np.uint16)
-    return encode(Image.fromarray(ramp, "I;16"))
+    return encode(Image.fromarray(ramp))
 
 
 def cmyk_jpeg() -> bytes:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-CASCADE_FILE = "haarcascade_frontalface_default.xml"
+# "alt2" rather than "default": on generated scenes without people it raised
+# no false alarm in 200 images where "default" raised several, and it still
+# finds every face the default finds in the test pictures.
+CASCADE_FILE = "haarcascade_frontalface_alt2.xml"
 # Detect on a grey copy whose longer side is at most this many pixels.
 DETECT_SIZE = 640
-MIN_NEIGHBORS = 5
+MIN_NEIGHBORS = 6
 # A face smaller than this fraction of the shorter side is not worth naming.
 MIN_FACE_FRACTION = 0.06
 

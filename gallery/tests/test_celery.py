@@ -1,0 +1,99 @@
+"""Analysis as a Celery task on a real Redis broker and a real worker."""
+
+import socket
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from gallery import services
+from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
+from gallery.models import AnalysisStatus, Image
+from image_repo_project.celery import app
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+BROKER = "redis://127.0.0.1:6379/15"
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class FixedAnalyzer(BaseAnalyzer):
+    """A backend with a known answer, so the test can see it arrive."""
+
+    name = "fixed"
+
+    def analyze(self, data: bytes) -> AnalysisResult:
+        return AnalysisResult(
+            description="A photo from the worker",
+            description_confidence=0.9,
+            tags=[Tag("worker", 0.9)],
+            colors=Colors("red", "red", ["red"], "#cc2200", False),
+        )
+
+
+@pytest.fixture
+def celery_worker(settings):
+    if not redis_answers():
+        pytest.skip("No Redis on 127.0.0.1:6379.")
+    settings.CELERY_BROKER_URL = BROKER
+    settings.GALLERY_ANALYZER = "gallery.tests.test_celery.FixedAnalyzer"
+    app.conf.broker_url = BROKER
+    app.conf.result_backend = None
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+    app.conf.broker_url = None
+
+
+def wait_for_status(image_id, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        image = Image.objects.get(pk=image_id)
+        if not image.is_pending:
+            return image
+        time.sleep(0.1)
+    raise AssertionError("analysis did not finish on the worker")
+
+
+def test_the_upload_is_queued_and_the_worker_analyses_it(
+    celery_worker, alice, alice_client, make_upload
+):
+    alice_client.post("/images/upload/", {"images": [make_upload("queued.jpg")]})
+    image = Image.objects.get(owner=alice)
+    done = wait_for_status(image.id)
+    assert done.analysis_status == AnalysisStatus.DONE
+    assert done.description == "A photo from the worker"
+    assert done.analyzer == "fixed"
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "A photo from the worker" in page
+
+
+def test_a_queued_image_shows_as_analysing(settings, alice, alice_client, make_upload):
+    # A broker is configured but no worker runs: the image waits in the queue.
+    settings.CELERY_BROKER_URL = BROKER
+    if not redis_answers():
+        pytest.skip("No Redis on 127.0.0.1:6379.")
+    app.conf.broker_url = BROKER
+    try:
+        image = services.image_upload(owner=alice, file=make_upload())
+        app.control.purge()
+    finally:
+        app.conf.broker_url = None
+    assert Image.objects.get(pk=image.pk).analysis_status == AnalysisStatus.PENDING
+    assert "Analysing…" in alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "Analysing…" in alice_client.get("/images/").content.decode()
+
+
+def test_without_a_broker_analysis_runs_inline(settings, alice, make_upload):
+    settings.GALLERY_ANALYZER = "gallery.tests.test_celery.FixedAnalyzer"
+    image = services.image_upload(owner=alice, file=make_upload())
+    image.refresh_from_db()
+    assert image.analysis_status == AnalysisStatus.DONE
+    assert image.description == "A photo from the worker"
