@@ -22,6 +22,26 @@
     });
   }
 
+  // While analysis runs, refresh the parts of the page that show it.
+  var attempts = 0;
+  var refreshPending = function () {
+    var pending = document.querySelectorAll("[data-refresh] [data-pending]");
+    if (pending.length === 0 || attempts++ > 60) { return; }
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        pending.forEach(function (marker) {
+          var part = marker.closest("[data-refresh]");
+          var replacement = part && fresh.getElementById(part.id);
+          if (replacement) { part.replaceWith(replacement); }
+        });
+      })
+      .catch(function () {})
+      .then(function () { window.setTimeout(refreshPending, 2000); });
+  };
+  window.setTimeout(refreshPending, 1500);
+
   // Upload: list chosen files, accept drag and drop, avoid double submits.
   var uploadForm = document.querySelector("[data-upload-form]");
   if (uploadForm) {
