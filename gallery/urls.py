@@ -7,7 +7,9 @@ urlpatterns = [
     path("", views.image_list, name="list"),
     path("upload/", views.image_upload, name="upload"),
     path("delete/", views.image_delete_many, name="delete_many"),
+    path("delete-all/", views.image_delete_all, name="delete_all"),
     path("<uuid:image_id>/", views.image_detail, name="detail"),
     path("<uuid:image_id>/delete/", views.image_delete, name="delete"),
     path("<uuid:image_id>/reanalyze/", views.image_reanalyze, name="reanalyze"),
+    path("<uuid:image_id>/similar/", views.image_similar, name="similar"),
 ]

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import upload_limit_for
 
-from . import selectors, services
+from . import selectors, services, similarity
+from .analysis import AZURE_COLOR_NAMES
 from .forms import BulkDeleteForm, UploadForm
 from .models import Image
 from .storage import PrivateFileSystemStorage, download_url, read_media_token
@@ -44,15 +45,37 @@ def home(request):
 @login_required
 @require_GET
 def image_list(request):
-    images = selectors.image_list(owner=request.user)
+    filters = selectors.image_filters(request.GET)
+    images = selectors.image_list(owner=request.user, filters=filters)
     page = Paginator(images, settings.GALLERY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    for error in filters.errors:
+        messages.error(request, error)
     return render(
         request,
         "gallery/list.html",
-        {"page": page, "uploads_left": _uploads_left(request.user)},
+        {
+            "page": page,
+            "filters": filters,
+            "sorts": selectors.SORTS,
+            "colors": AZURE_COLOR_NAMES,
+            "tag_counts": selectors.tag_counts(owner=request.user),
+            "query_string": _query_without(request.GET, "page"),
+            "clear_urls": {
+                name: _query_without(request.GET, name, "page")
+                for name in ("q", "tag", "color")
+            },
+            "uploads_left": _uploads_left(request.user),
+        },
     )
+
+
+def _query_without(params, *names: str) -> str:
+    query = params.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @login_required
@@ -102,7 +125,22 @@ def image_detail(request, image_id):
     return render(
         request,
         "gallery/detail.html",
-        {"image": image, "download_url": download_url(image)},
+        {
+            "image": image,
+            "download_url": download_url(image),
+            "near_duplicates": similarity.near_duplicates(image=image),
+        },
+    )
+
+
+@login_required
+@require_GET
+def image_similar(request, image_id):
+    image = _get_image_for_owner(request, image_id)
+    return render(
+        request,
+        "gallery/similar.html",
+        {"image": image, "matches": similarity.similar_images(image=image, limit=24)},
     )
 
 
@@ -127,6 +165,16 @@ def image_delete_many(request):
     )
     messages.success(request, f"Deleted {count} image{'s' if count != 1 else ''}.")
     return redirect("gallery:list")
+
+
+@login_required
+def image_delete_all(request):
+    count = selectors.image_count(owner=request.user)
+    if request.method == "POST":
+        deleted = services.image_delete_all(owner=request.user)
+        messages.success(request, f"Deleted all {deleted} of your images.")
+        return redirect("gallery:list")
+    return render(request, "gallery/delete_all.html", {"count": count})
 
 
 @login_required

@@ -8,6 +8,7 @@ about as much as a 1-megapixel one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 
@@ -17,7 +18,9 @@ from PIL import Image, ImageOps
 from ..base import AnalysisError
 
 # Longest side of the working copy handed to the analysis steps.
-WORK_SIZE = 640
+WORK_SIZE = 512
+# JPEGs are decoded at a reduced scale, but never below this longer side.
+MIN_DECODE_SIZE = 448
 # Refuse absurd pixel counts before decoding (uploads are checked earlier, but
 # the analyzer may be called on anything).
 MAX_PIXELS = 100_000_000
@@ -41,10 +44,12 @@ def _to_rgb(img: Image.Image) -> Image.Image:
             arr, top = arr - lo, max(hi - lo, 1e-9)
         arr = np.clip(np.nan_to_num(arr) * (255.0 / top), 0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L").convert("RGB")
-    if (
-        (mode == "P"
-        and "transparency" in img.info)
-        or mode in ("RGBA", "LA", "PA", "La", "RGBa")
+    if (mode == "P" and "transparency" in img.info) or mode in (
+        "RGBA",
+        "LA",
+        "PA",
+        "La",
+        "RGBa",
     ):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -67,14 +72,19 @@ def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
             if img.width * img.height > MAX_PIXELS:
                 raise _invalid("The image has too many pixels to analyse.")
             if img.format == "JPEG":
-                # libjpeg scales by 1/2, 1/4 or 1/8 while decoding; ask for at
-                # least work_size on the shorter side so nothing is upscaled.
-                img.draft("RGB", (work_size, work_size))
+                # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, far cheaper
+                # than decoding everything and resizing. Take the strongest
+                # reduction that keeps the longer side >= MIN_DECODE_SIZE.
+                w, h = img.size
+                s = next(
+                    s
+                    for s in (8, 4, 2, 1)
+                    if max(w, h) // s >= MIN_DECODE_SIZE or s == 1
+                )
+                img.draft("RGB", (max(1, w // s), max(1, h // s)))
             img.load()
-            try:
+            with contextlib.suppress(Exception):  # broken EXIF: keep as stored
                 img = ImageOps.exif_transpose(img)
-            except Exception:  # a broken EXIF block is no reason to fail
-                pass
             img = _to_rgb(img)
             if max(img.size) > work_size:
                 img.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)

@@ -1,0 +1,175 @@
+"""Analysis benchmark: time per image and memory, per backend.
+
+    make bench-analysis
+    IMG_REPO_SECRET_KEY=bench .venv/bin/python bench/analysis.py
+    .venv/bin/python bench/analysis.py --backends local --runs 40
+
+For each backend it reports the model/client load time, the resident memory the
+backend added to the process, and the median and p95 wall time of one
+``analyze()`` call (decode included) on photo-like JPEGs of 0.3, 3 and 12
+megapixels made in memory (bench/synthetic.py). For the local backend it also
+splits the 12-megapixel time into its steps.
+
+To add a backend, write a ``Backend`` factory and list it in BACKENDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "image_repo_project.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from synthetic import jpeg_bytes, photo_like  # noqa: E402
+
+SIZES = {"0.3 MP": (640, 480), "3 MP": (2000, 1500), "12 MP": (4000, 3000)}
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Backend:
+    name: str
+    load: Callable[[], None]  # loads models/clients; timed
+    analyze: Callable[[bytes], object]
+    notes: list[str] = field(default_factory=list)
+    steps: Callable[[bytes], dict[str, float]] | None = None
+
+
+def local_backend() -> Backend:
+    from gallery.analysis.local import LocalAnalyzer, model
+
+    cache_dir = Path(tempfile.mkdtemp(prefix="bench-models-"))
+    analyzer = LocalAnalyzer()
+
+    def load() -> None:
+        # Cold: build the ONNX graph from the .pth and cache it; the figure
+        # reported is the warm load a worker pays on start-up.
+        t0 = time.perf_counter()
+        model.load_model(cache_dir)
+        cold = time.perf_counter() - t0
+        model.reset_model()
+        model._configured_model_dir = lambda: cache_dir  # bench only
+        t0 = time.perf_counter()
+        model.get_model()
+        warm = time.perf_counter() - t0
+        backend.notes.append(f"local: first build {cold * 1000:.0f} ms, cached load "
+                             f"{warm * 1000:.0f} ms")  # fmt: skip
+
+    def steps(data: bytes) -> dict[str, float]:
+        from gallery.analysis.local import colors, faces, tags
+        from gallery.analysis.local.decode import decode
+
+        out: dict[str, float] = {}
+        t = time.perf_counter()
+        img = decode(data)
+        out["decode"] = time.perf_counter() - t
+        t = time.perf_counter()
+        logits, feats = model.get_model().run(model.preprocess(img)[None])
+        out["classifier"] = time.perf_counter() - t
+        t = time.perf_counter()
+        faces.detect_faces(img)
+        out["faces"] = time.perf_counter() - t
+        t = time.perf_counter()
+        colors.color_stats(img)
+        tags.imagenet_tags(tags.top_predictions(tags.softmax(logits[0])))
+        model.embed(feats)
+        out["colours+tags+embedding"] = time.perf_counter() - t
+        return out
+
+    backend = Backend("local", load, analyzer.analyze, steps=steps)
+    return backend
+
+
+# name -> factory. The Azure column goes here (against the fake server or a
+# real endpoint, as its factory decides).
+BACKENDS: dict[str, Callable[[], Backend]] = {"local": local_backend}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def bench(
+    backend: Backend, images: dict[str, list[bytes]], runs: int
+) -> dict[str, str]:
+    col: dict[str, str] = {}
+    before = rss_mb()
+    t0 = time.perf_counter()
+    backend.load()
+    col["load (s)"] = f"{time.perf_counter() - t0:.2f}"
+    for label, datas in images.items():
+        backend.analyze(datas[0])  # warm-up (thread pools, caches)
+        times = []
+        for i in range(runs):
+            t = time.perf_counter()
+            backend.analyze(datas[i % len(datas)])
+            times.append(time.perf_counter() - t)
+        col[f"{label} median (ms)"] = f"{statistics.median(times) * 1000:.1f}"
+        col[f"{label} p95 (ms)"] = f"{pct(times, 0.95) * 1000:.1f}"
+    col["RSS added (MB)"] = f"{rss_mb() - before:.0f}"
+    if backend.steps:
+        data = images["12 MP"][0]
+        samples = [backend.steps(data) for _ in range(max(5, runs // 2))]
+        for step in samples[0]:
+            ms = statistics.median(s[step] for s in samples) * 1000
+            col[f"12 MP: {step} (ms)"] = f"{ms:.1f}"
+    return col
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+
+    images = {
+        label: [jpeg_bytes(photo_like(seed, w, h), 90) for seed in (1, 2, 3)]
+        for label, (w, h) in SIZES.items()
+    }
+    print(f"cpus: {os.cpu_count()}, runs per size: {args.runs}")
+    for label, datas in images.items():
+        print(f"  {label}: JPEG q90, {len(datas[0]) / 1e6:.1f} MB")
+
+    columns: dict[str, dict[str, str]] = {}
+    notes: list[str] = []
+    for name in args.backends.split(","):
+        backend = BACKENDS[name]()
+        columns[name] = bench(backend, images, args.runs)
+        notes += backend.notes
+
+    rows = list(dict.fromkeys(r for col in columns.values() for r in col))
+    width = max(len(r) for r in rows)
+    print()
+    print(" " * width + "".join(f"{n:>12}" for n in columns))
+    for r in rows:
+        print(
+            f"{r:<{width}}" + "".join(f"{columns[n].get(r, '-'):>12}" for n in columns)
+        )
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()

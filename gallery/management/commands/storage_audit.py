@@ -1,0 +1,259 @@
+"""Find (and with --fix, repair) storage objects and image rows that lost each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from gallery.models import Image
+from gallery.services import image_delete_many
+
+# The top-level prefixes the app writes (see gallery.models.image_key and
+# thumbnail_key), each with the Image field that references its objects.
+PREFIXES = {"images": "file", "thumbnails": "thumbnail"}
+# How many orphan candidates are checked against the database in one query.
+BATCH = 500
+
+
+@dataclass
+class Tally:
+    rows: int = 0
+    objects: int = 0
+    too_new: int = 0
+    objects_without_row: int = 0
+    rows_without_object: int = 0
+    rows_without_thumbnail: int = 0
+    fixed: int = 0
+    fix_failures: int = 0
+
+    @property
+    def problems(self) -> int:
+        return (
+            self.objects_without_row
+            + self.rows_without_object
+            + self.rows_without_thumbnail
+        )
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare storage with the database, one owner directory at a time: list "
+        "objects under images/ and thumbnails/ that no image references, and images "
+        "whose original or thumbnail is missing from storage. Exits with status 1 "
+        "when problems were found and not fixed. --fix deletes orphan objects, "
+        "deletes images whose original is gone, and clears missing thumbnails (the "
+        "pages then show the original). Storage is read with one listing per owner "
+        "directory; each suspected problem is confirmed with one more request "
+        "(on S3, a HEAD per missing object and per orphan's modification time)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fix", action="store_true", help="repair what the audit finds"
+        )
+        parser.add_argument(
+            "--min-age",
+            type=int,
+            default=60,
+            metavar="MINUTES",
+            help=(
+                "ignore objects younger than this (default 60): an upload writes "
+                "its objects just before its row commits"
+            ),
+        )
+
+    def handle(self, *args, **options):
+        self.fix = options["fix"]
+        self.written_before = timezone.now() - timedelta(minutes=options["min_age"])
+        self.tally = Tally()
+        self._audit()
+        self._summarise()
+
+    def _audit(self) -> None:
+        listed = {prefix: _listing(prefix) for prefix in PREFIXES}
+        owner_ids = (
+            Image.objects.order_by("owner_id")
+            .values_list("owner_id", flat=True)
+            .distinct()
+        )
+        for owner_id in owner_ids.iterator():
+            directory = str(owner_id)
+            self._audit_owner(
+                owner_id,
+                {
+                    prefix: directory in dirs
+                    for prefix, (dirs, _loose) in listed.items()
+                },
+            )
+            for dirs, _loose in listed.values():
+                dirs.discard(directory)
+        # Whatever is left in storage belongs to no image row at all.
+        for prefix, (dirs, loose) in listed.items():
+            self._report_objects_without_row(self._counted(loose))
+            for directory in sorted(dirs):
+                names = _walk(f"{prefix}/{directory}")
+                self._report_objects_without_row(self._counted(names))
+
+    def _audit_owner(self, owner_id, has_directory: dict[str, bool]) -> None:
+        # Rows first, objects second: an upload writes its objects before its
+        # row commits, so a row read here always has its objects in the listing.
+        rows = list(
+            Image.objects.filter(owner_id=owner_id)
+            .order_by("created_at", "id")
+            .values_list("id", "file", "thumbnail")
+        )
+        self.tally.rows += len(rows)
+        stored = {
+            prefix: set(_walk(f"{prefix}/{owner_id}")) if present else set()
+            for prefix, present in has_directory.items()
+        }
+        self.tally.objects += sum(len(names) for names in stored.values())
+        referenced = {name for _id, file, thumb in rows for name in (file, thumb)}
+        for prefix in PREFIXES:
+            self._report_objects_without_row(sorted(stored[prefix] - referenced))
+
+        missing_originals = []
+        for image_id, file, thumbnail in rows:
+            if not _is_stored(file, stored["images"]):
+                self._say(f"row without object: {image_id} {file}")
+                self.tally.rows_without_object += 1
+                missing_originals.append(image_id)
+            elif thumbnail and not _is_stored(thumbnail, stored["thumbnails"]):
+                self._say(f"row without thumbnail: {image_id} {thumbnail}")
+                self.tally.rows_without_thumbnail += 1
+                if self.fix:
+                    self._clear_thumbnail(image_id, thumbnail)
+        if self.fix and missing_originals:
+            self._delete_rows(missing_originals)
+
+    def _report_objects_without_row(self, names: Iterable[str]) -> None:
+        for batch in _batches(names, BATCH):
+            for name in sorted(_unreferenced(batch)):
+                if not self._old_enough(name):
+                    self.tally.too_new += 1
+                    continue
+                self._say(f"object without row: {name}")
+                self.tally.objects_without_row += 1
+                if self.fix:
+                    self._delete_object(name)
+
+    def _counted(self, names: Iterable[str]) -> Iterator[str]:
+        for name in names:
+            self.tally.objects += 1
+            yield name
+
+    def _old_enough(self, name: str) -> bool:
+        try:
+            return default_storage.get_modified_time(name) <= self.written_before
+        except FileNotFoundError:
+            return False  # deleted since the listing: nothing to do
+
+    def _delete_object(self, name: str) -> None:
+        try:
+            default_storage.delete(name)
+        except Exception as error:
+            self._fix_failed(f"could not delete {name}: {error}")
+        else:
+            self._fixed(f"deleted object: {name}")
+
+    def _delete_rows(self, image_ids: list) -> None:
+        images = list(Image.objects.filter(pk__in=image_ids).order_by("created_at"))
+        # The service also removes their thumbnails once the deletion commits.
+        image_delete_many(images=images)
+        for image in images:
+            self._fixed(f"deleted row: {image.id} {image.file.name}")
+
+    def _clear_thumbnail(self, image_id, thumbnail: str) -> None:
+        # Pages fall back to the original when an image has no thumbnail.
+        Image.objects.filter(pk=image_id, thumbnail=thumbnail).update(thumbnail="")
+        self._fixed(f"cleared thumbnail: {image_id} {thumbnail}")
+
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+
+    def _fixed(self, line: str) -> None:
+        self.tally.fixed += 1
+        self.stdout.write(self.style.SUCCESS(line))
+
+    def _fix_failed(self, line: str) -> None:
+        self.tally.fix_failures += 1
+        self.stderr.write(line)
+
+    def _summarise(self) -> None:
+        tally = self.tally
+        self.stdout.write(
+            f"Checked {tally.rows} image row{pluralize(tally.rows)} and "
+            f"{tally.objects} object{pluralize(tally.objects)}: "
+            f"{tally.objects_without_row} object{pluralize(tally.objects_without_row)}"
+            f" without row, {tally.rows_without_object} "
+            f"row{pluralize(tally.rows_without_object)} without object, "
+            f"{tally.rows_without_thumbnail} "
+            f"row{pluralize(tally.rows_without_thumbnail)} without thumbnail."
+        )
+        if tally.too_new:
+            self.stdout.write(
+                f"Left alone {tally.too_new} unreferenced "
+                f"object{pluralize(tally.too_new)} younger than --min-age."
+            )
+        if self.fix:
+            self.stdout.write(f"Fixed {tally.fixed}.")
+            if tally.fix_failures:
+                raise CommandError(f"{tally.fix_failures} fixes failed (see above).")
+        elif tally.problems:
+            raise CommandError(
+                f"Found {tally.problems} problem{pluralize(tally.problems)}; "
+                "run with --fix to repair."
+            )
+
+
+def _listing(prefix: str) -> tuple[set[str], list[str]]:
+    """The directory names (owner ids) and the loose object names under prefix."""
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except FileNotFoundError:  # local storage before the first upload
+        return set(), []
+    return set(dirs), [f"{prefix}/{name}" for name in files]
+
+
+def _walk(prefix: str) -> Iterator[str]:
+    """Every object name under prefix, through the Storage API only."""
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{prefix}/{name}"
+    for directory in dirs:
+        yield from _walk(f"{prefix}/{directory}")
+
+
+def _is_stored(name: str, listed: set[str]) -> bool:
+    # A key outside the owner's directory is not in the listing: ask storage.
+    return name in listed or default_storage.exists(name)
+
+
+def _unreferenced(names: list[str]) -> set[str]:
+    """The names no image row references, whichever owner's row it would be."""
+    referenced = Image.objects.filter(Q(file__in=names) | Q(thumbnail__in=names))
+    found = set()
+    for file, thumbnail in referenced.values_list("file", "thumbnail"):
+        found.update((file, thumbnail))
+    return set(names) - found
+
+
+def _batches(names: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch = []
+    for name in names:
+        batch.append(name)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
