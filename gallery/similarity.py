@@ -25,7 +25,7 @@ from .models import Image
 CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
 # re-encoded or lightly edited.
-NEAR_DUPLICATE = 0.9
+NEAR_DUPLICATE = 0.93
 
 
 def to_bytes(embedding: list[float] | np.ndarray) -> bytes:

@@ -7,13 +7,11 @@ from the PyTorch model by bench/make_efficientnet_reference.py.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import pickle
 import random
 import struct
-import sys
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
+from bench import synthetic
 from gallery.analysis import AnalysisError, get_analyzer
 from gallery.analysis.base import AZURE_COLOR_NAMES, Colors, Tag
 from gallery.analysis.local import (
@@ -47,21 +46,7 @@ from gallery.analysis.local.tags import (
     top_predictions,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 REFERENCE = Path(__file__).with_name("data") / "efficientnet_reference.json"
-
-
-def _load_synthetic():
-    spec = importlib.util.spec_from_file_location(
-        "bench_synthetic", REPO / "bench/synthetic.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_synthetic", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-synthetic = _load_synthetic()
 
 
 # --- fixtures and helpers -----------------------------------------------------

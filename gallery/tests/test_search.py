@@ -1,0 +1,211 @@
+"""Finding images by words, tags and colours, scoped to the owner."""
+
+import hashlib
+
+import pytest
+
+from gallery import services
+from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
+
+pytestmark = pytest.mark.django_db
+
+# What the scripted analyzer answers, by the SHA-256 of the image's bytes.
+SCRIPT: dict[str, AnalysisResult] = {}
+
+
+class ScriptedAnalyzer(BaseAnalyzer):
+    name = "scripted"
+
+    def analyze(self, data: bytes) -> AnalysisResult:
+        return SCRIPT[hashlib.sha256(data).hexdigest()]
+
+
+@pytest.fixture
+def add_image(settings, make_upload, make_image_bytes):
+    settings.GALLERY_ANALYZER = "gallery.tests.test_search.ScriptedAnalyzer"
+    settings.GALLERY_UPLOAD_LIMIT = 0
+    shade = iter(range(1, 250))
+
+    def add(owner, name, description, tags=(), colors=("gray",), accent="#808080"):
+        data = make_image_bytes("PNG", color=(next(shade), 10, 10))
+        SCRIPT[hashlib.sha256(data).hexdigest()] = AnalysisResult(
+            description=description,
+            description_confidence=0.8,
+            tags=[Tag(tag, 0.9) for tag in tags],
+            colors=Colors(colors[0], colors[-1], list(colors), accent, False),
+        )
+        return services.image_upload(owner=owner, file=make_upload(name, data=data))
+
+    yield add
+    SCRIPT.clear()
+
+
+@pytest.fixture
+def library(alice, bob, add_image):
+    return {
+        "cat": add_image(
+            alice,
+            "IMG_0001.jpg",
+            "A photo of a tabby cat",
+            ["tabby cat", "cat", "animal"],
+            ["gray", "white"],
+            "#7a6a5a",
+        ),
+        "cats": add_image(
+            alice,
+            "kittens.jpg",
+            "A photo of two cats on a sofa",
+            ["cat", "sofa"],
+            ["brown"],
+            "#8b5a2b",
+        ),
+        "beach": add_image(
+            alice,
+            "holiday_beach.jpg",
+            "A photo of a sandy beach",
+            ["beach", "sea"],
+            ["blue", "yellow"],
+            "#2a6fdb",
+        ),
+        "sea": add_image(
+            alice,
+            "boat.png",
+            "A photo of a boat at sea",
+            ["boat", "sea", "vehicle"],
+            ["blue"],
+            "#1f4fa8",
+        ),
+        "forest": add_image(
+            alice,
+            "walk.jpg",
+            "A photo of a pine forest",
+            ["forest", "tree"],
+            ["green"],
+            "#2e9d4a",
+        ),
+        "bobs_cat": add_image(
+            bob, "bobs-cat.jpg", "A photo of a cat", ["cat"], ["gray"], "#777777"
+        ),
+    }
+
+
+def names(response) -> list[str]:
+    return [image.original_filename for image in response.context["page"].object_list]
+
+
+def test_words_find_descriptions_with_stemming(alice_client, library):
+    found = names(alice_client.get("/images/?q=cats"))
+    assert set(found) == {"IMG_0001.jpg", "kittens.jpg"}
+
+
+def test_search_never_shows_another_users_images(alice_client, library):
+    assert "bobs-cat.jpg" not in names(alice_client.get("/images/?q=cat"))
+    assert "bobs-cat.jpg" not in names(alice_client.get("/images/?tag=cat"))
+    assert "bobs-cat.jpg" not in names(alice_client.get("/images/?color=gray"))
+
+
+def test_several_words_must_all_match(alice_client, library):
+    assert names(alice_client.get("/images/?q=boat sea")) == ["boat.png"]
+    assert names(alice_client.get("/images/?q=boat forest")) == []
+
+
+def test_the_last_word_matches_as_a_prefix_while_typing(alice_client, library):
+    assert names(alice_client.get("/images/?q=fore")) == ["walk.jpg"]
+
+
+def test_tags_and_filenames_are_searchable(alice_client, library):
+    assert names(alice_client.get("/images/?q=vehicle")) == ["boat.png"]
+    assert names(alice_client.get("/images/?q=holiday")) == ["holiday_beach.jpg"]
+
+
+def test_the_best_match_comes_first(alice_client, library):
+    # "sea" is in the description of the boat, only a tag of the beach.
+    assert names(alice_client.get("/images/?q=sea")) == [
+        "boat.png",
+        "holiday_beach.jpg",
+    ]
+
+
+def test_punctuation_cannot_break_the_query(alice_client, library):
+    for text in ["cat & | !", "'):*", "<>", "   ", "ça"]:
+        response = alice_client.get("/images/", {"q": text})
+        assert response.status_code == 200
+
+
+def test_a_tag_filter_is_exact(alice_client, library):
+    assert set(names(alice_client.get("/images/?tag=cat"))) == {
+        "IMG_0001.jpg",
+        "kittens.jpg",
+    }
+    assert names(alice_client.get("/images/?tag=ca")) == []
+
+
+def test_the_gallery_shows_the_most_common_tags_with_counts(alice_client, library):
+    response = alice_client.get("/images/")
+    counts = dict(response.context["tag_counts"])
+    assert counts["cat"] == 2
+    assert counts["sea"] == 2
+    assert 'href="?tag=cat"' in response.content.decode()
+
+
+def test_a_colour_name_matches_dominant_foreground_or_background(alice_client, library):
+    assert set(names(alice_client.get("/images/?color=blue"))) == {
+        "holiday_beach.jpg",
+        "boat.png",
+    }
+    assert names(alice_client.get("/images/?color=yellow")) == ["holiday_beach.jpg"]
+
+
+def test_a_hex_colour_orders_by_perceptual_distance(alice_client, library):
+    found = names(alice_client.get("/images/", {"color": "#2060d0"}))
+    assert found[:2] == ["holiday_beach.jpg", "boat.png"] or found[:2] == [
+        "boat.png",
+        "holiday_beach.jpg",
+    ]
+    # Far colours are cut off: no green forest for a blue query.
+    assert "walk.jpg" not in found
+
+
+def test_a_nonsense_colour_is_explained(alice_client, library):
+    response = alice_client.get("/images/", {"color": "bluish"})
+    assert response.status_code == 200
+    assert "is not a colour" in response.content.decode()
+    assert len(names(response)) == 5
+
+
+def test_filters_combine(alice_client, library):
+    assert names(alice_client.get("/images/?q=photo&color=green")) == ["walk.jpg"]
+    assert names(alice_client.get("/images/?tag=sea&q=boat")) == ["boat.png"]
+
+
+def test_filters_survive_pagination_and_can_be_cleared(alice_client, alice, add_image):
+    for n in range(26):
+        add_image(alice, f"dog-{n:02}.jpg", "A photo of a dog", ["dog"])
+    add_image(alice, "other.jpg", "A photo of a tree", ["tree"])
+    page = alice_client.get("/images/?tag=dog").content.decode()
+    assert 'href="?tag=dog&amp;page=2"' in page
+    second = alice_client.get("/images/?tag=dog&page=2")
+    assert len(names(second)) == 2
+    assert "Clear all" in page
+    assert 'aria-label="Clear the tag"' in page
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [("oldest", "IMG_0001.jpg"), ("name", "IMG_0001.jpg"), ("newest", "walk.jpg")],
+)
+def test_sort_orders(alice_client, library, sort, first):
+    assert names(alice_client.get(f"/images/?sort={sort}"))[0] == first
+
+
+def test_sort_by_size_puts_the_largest_first(alice_client, library):
+    found = alice_client.get("/images/?sort=size").context["page"].object_list
+    sizes = [image.size_bytes for image in found]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_the_search_costs_the_same_queries_with_many_results(
+    alice_client, library, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(9):
+        alice_client.get("/images/?q=photo&color=blue&tag=sea")

@@ -1,0 +1,139 @@
+"""Similar images and near-duplicates, from the offline model's embeddings.
+
+Runs the real offline analyzer. Each test runs twice: ranking in PostgreSQL
+with pgvector (where the database has it) and the exact fallback in Python.
+"""
+
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageEnhance, ImageOps
+
+from bench import synthetic
+from gallery import services, similarity
+from gallery.analysis.local import model as local_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    local_model.reset_model()
+    yield tmp_path_factory.mktemp("models")
+    local_model.reset_model()
+
+
+@pytest.fixture(params=["pgvector", "python"])
+def ranking(request, settings, model_dir, monkeypatch):
+    settings.GALLERY_ANALYZER = "local"
+    settings.GALLERY_MODEL_DIR = model_dir
+    settings.GALLERY_UPLOAD_LIMIT = 0
+    if request.param == "pgvector":
+        if not similarity.pgvector_enabled():
+            pytest.skip("This PostgreSQL has no pgvector; the fallback is tested.")
+    else:
+        monkeypatch.setattr(similarity, "pgvector_enabled", lambda: False)
+    return request.param
+
+
+def jpeg(image: PILImage.Image, quality: int = 90) -> bytes:
+    return synthetic.jpeg_bytes(image, quality)
+
+
+@pytest.fixture
+def photos(ranking, alice, make_upload):
+    """Eight different photos of alice's, by seed."""
+    return {
+        seed: services.image_upload(
+            owner=alice,
+            file=make_upload(
+                f"photo-{seed}.jpg", data=jpeg(synthetic.photo_like(seed))
+            ),
+        )
+        for seed in range(200, 208)
+    }
+
+
+def test_every_analysed_image_gets_an_embedding(photos):
+    image = photos[200]
+    image.refresh_from_db()
+    vector = similarity.from_bytes(image.embedding)
+    assert vector.shape == (256,)
+    assert abs(float(vector @ vector) - 1) < 1e-3
+
+
+def test_an_edited_copy_finds_its_original_first(
+    photos, alice, alice_client, make_upload
+):
+    original = synthetic.photo_like(203)
+    edited = ImageEnhance.Brightness(
+        ImageOps.mirror(original.crop((30, 20, 610, 460)))
+    ).enhance(1.2)
+    copy = services.image_upload(
+        owner=alice, file=make_upload("edited.jpg", data=jpeg(edited, 60))
+    )
+    response = alice_client.get(f"/images/{copy.id}/similar/")
+    assert response.status_code == 200
+    matches = response.context["matches"]
+    assert matches[0][0].id == photos[203].id
+    assert len(matches) == 8
+    scores = [score for _, score in matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_images_never_include_another_users(photos, bob, make_upload):
+    theirs = services.image_upload(
+        owner=bob, file=make_upload("bobs.jpg", data=jpeg(synthetic.photo_like(203)))
+    )
+    theirs.refresh_from_db()
+    assert similarity.similar_images(image=theirs) == []
+    assert all(
+        match.owner_id != bob.id
+        for match, _ in similarity.similar_images(image=photos[203])
+    )
+
+
+def test_a_resized_reencoded_copy_is_listed_as_a_near_duplicate(
+    photos, alice, alice_client, make_upload
+):
+    smaller = synthetic.photo_like(205).resize((480, 360))
+    copy = services.image_upload(
+        owner=alice, file=make_upload("smaller.jpg", data=jpeg(smaller, 50))
+    )
+    duplicates = alice_client.get(f"/images/{copy.id}/").context["near_duplicates"]
+    assert [image.id for image, _ in duplicates] == [photos[205].id]
+    page = alice_client.get(f"/images/{photos[205].id}/").content.decode()
+    assert "Near-duplicates in your library" in page
+    assert f"/images/{copy.id}/" in page
+
+
+def test_different_photos_are_not_near_duplicates(photos, alice_client):
+    assert (
+        alice_client.get(f"/images/{photos[200].id}/").context["near_duplicates"] == []
+    )
+
+
+def test_an_image_without_embedding_explains_why(
+    ranking, alice, alice_client, settings, make_upload
+):
+    settings.GALLERY_ANALYZER = "none"
+    image = services.image_upload(owner=alice, file=make_upload())
+    page = alice_client.get(f"/images/{image.id}/similar/").content.decode()
+    assert "has not been analysed yet" in page
+
+
+def test_another_users_similar_page_is_404(photos, bob_client):
+    assert bob_client.get(f"/images/{photos[200].id}/similar/").status_code == 404
+
+
+def test_an_azure_described_image_still_gets_an_offline_embedding(
+    ranking, settings, alice, make_upload, fake_azure
+):
+    settings.GALLERY_ANALYZER = "azure"
+    settings.AZURE_CV_KEY = fake_azure.key
+    settings.AZURE_CV_ENDPOINT = fake_azure.endpoint
+    image = services.image_upload(
+        owner=alice, file=make_upload("azure.jpg", data=jpeg(synthetic.photo_like(9)))
+    )
+    image.refresh_from_db()
+    assert image.analyzer == "azure"
+    assert image.embedding is not None
