@@ -76,3 +76,73 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     page.goto(live_server.url + "/images/")
     assert "/accounts/login/" in page.url
     screenshot(page, "desktop-login")
+
+
+def test_a_person_searches_filters_and_deletes_several(
+    live_server, page_at, alice, settings, tmp_path, tmp_path_factory
+):
+    from bench import synthetic
+
+    settings.GALLERY_ANALYZER = "local"
+    settings.GALLERY_MODEL_DIR = tmp_path_factory.getbasetemp() / "browser-models"
+    settings.GALLERY_UPLOAD_LIMIT = 0
+    files = []
+    for seed, name in enumerate(
+        ["beach-day.jpg", "city-night.jpg", "beach-sunset.jpg"]
+    ):
+        path = tmp_path / name
+        path.write_bytes(synthetic.jpeg_bytes(synthetic.photo_like(300 + seed)))
+        files.append(str(path))
+
+    page = page_at(1280)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("correct horse 1")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/images/upload/")
+    page.get_by_label("Photos").set_input_files(files)
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector(".results")
+    assert page.locator(".result-ok").count() == 3
+
+    page.goto(live_server.url + "/images/")
+    page.get_by_label("Search your photos").fill("beach")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**q=beach**")
+    names = page.locator(".tile-name").all_inner_texts()
+    assert sorted(names) == ["beach-day.jpg", "beach-sunset.jpg"]
+    assert page.get_by_role("link", name="Clear the words").is_visible()
+    screenshot(page, "desktop-search")
+
+    # A tag chip from the analysis filters the gallery to that tag.
+    page.goto(live_server.url + "/images/")
+    first_tag = page.locator(".tag-cloud .chip").first
+    tag = first_tag.inner_text().rsplit(" ", 1)[0]
+    first_tag.click()
+    page.wait_for_url("**tag=**")
+    assert f"Tag: {tag}" in page.locator(".active-filters").inner_text()
+
+    page.goto(live_server.url + "/images/")
+    page.get_by_label("Select beach-day.jpg").check()
+    page.get_by_label("Select city-night.jpg").check()
+    assert page.locator("[data-bulk-count]").inner_text() == "2 selected"
+    screenshot(page, "desktop-bulk-select")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete selected").click()
+    page.wait_for_selector(".message")
+    assert "Deleted 2 images." in page.locator(".messages").inner_text()
+    assert page.locator(".tile-name").all_inner_texts() == ["beach-sunset.jpg"]
+
+    page.get_by_role("link", name="beach-sunset.jpg").click()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "desktop-detail-analysed")
+    phone = page_at(390, 844, is_mobile=True, has_touch=True)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(page.url)
+    phone.wait_for_load_state("networkidle")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "phone-detail-analysed")
+    phone.goto(live_server.url + "/images/?q=beach")
+    phone.wait_for_load_state("networkidle")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "phone-search")

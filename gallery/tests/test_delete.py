@@ -80,3 +80,26 @@ def test_deleting_a_user_removes_their_objects(alice, make_upload):
     assert Image.objects.count() == 0
     for image in images:
         assert not any(default_storage.exists(name) for name in objects_of(image))
+
+
+def test_delete_all_asks_to_confirm_with_the_count(alice_client, alice, make_upload):
+    for _ in range(3):
+        services.image_upload(owner=alice, file=make_upload())
+    page = alice_client.get("/images/delete-all/").content.decode()
+    assert "Delete all 3 images?" in page
+    assert Image.objects.filter(owner=alice).count() == 3
+
+
+def test_delete_all_removes_only_the_owners_images_and_objects(
+    alice_client, alice, bob, make_upload
+):
+    mine = [services.image_upload(owner=alice, file=make_upload()) for _ in range(3)]
+    theirs = services.image_upload(owner=bob, file=make_upload())
+    response = alice_client.post("/images/delete-all/")
+    assert response.status_code == 302
+    assert list(Image.objects.values_list("pk", flat=True)) == [theirs.pk]
+    assert not any(default_storage.exists(image.file.name) for image in mine)
+    assert default_storage.exists(theirs.file.name)
+    assert (
+        "Deleted all 3 of your images." in alice_client.get("/images/").content.decode()
+    )
