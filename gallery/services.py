@@ -137,6 +137,23 @@ def _read_all(file) -> bytes:
     return data
 
 
+def image_thumbnail_rebuild(*, image: Image) -> Image:
+    """Make the thumbnail again from the stored original.
+
+    When the original cannot be read either, the field is cleared: pages then
+    show the original's URL, and the audit reports the missing original.
+    """
+    try:
+        with image.file.open("rb") as original:
+            thumbnail = ContentFile(make_thumbnail(original))
+        image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
+    except Exception:
+        logger.exception("Could not rebuild the thumbnail of %s", image.id)
+        image.thumbnail = ""
+    Image.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name or "")
+    return image
+
+
 def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
     """Analyse now, or queue the analysis when a Celery broker is configured."""
     if settings.CELERY_BROKER_URL:

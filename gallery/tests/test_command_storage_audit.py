@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
@@ -116,7 +117,7 @@ def test_fix_deletes_a_row_whose_original_is_missing_with_its_thumbnail(
     assert audit() == f"Checked 1 image row and 2 objects: {CLEAN}\n"
 
 
-def test_a_missing_thumbnail_is_reported_and_cleared_by_fix(
+def test_a_missing_thumbnail_is_reported_and_rebuilt_by_fix(
     alice, alice_client, make_upload
 ):
     image = services.image_upload(owner=alice, file=make_upload())
@@ -128,13 +129,30 @@ def test_a_missing_thumbnail_is_reported_and_cleared_by_fix(
 
     output = audit("--fix")
 
+    assert f"rebuilt thumbnail: {image.id} {image.thumbnail.name}\n" in output
+    image.refresh_from_db()
+    assert default_storage.exists(image.thumbnail.name)
+    with default_storage.open(image.thumbnail.name) as thumbnail:
+        assert PILImage.open(thumbnail).format == "JPEG"
+    assert audit() == f"Checked 1 image row and 2 objects: {CLEAN}\n"
+
+
+def test_a_thumbnail_is_cleared_when_the_original_is_unreadable(
+    alice, make_upload, monkeypatch
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    default_storage.delete(image.thumbnail.name)
+    monkeypatch.setattr(services, "make_thumbnail", _broken_thumbnail)
+
+    output = audit("--fix")
+
     assert f"cleared thumbnail: {image.id} {image.thumbnail.name}\n" in output
     image.refresh_from_db()
     assert image.thumbnail.name == ""
-    assert default_storage.exists(image.file.name)
-    # The gallery now shows the original.
-    assert alice_client.get("/images/").status_code == 200
-    assert audit() == f"Checked 1 image row and 1 object: {CLEAN}\n"
+
+
+def _broken_thumbnail(file):
+    raise OSError("unreadable")
 
 
 def test_a_fresh_unreferenced_object_is_left_alone(alice):
@@ -197,6 +215,12 @@ def test_the_audit_works_against_real_s3(s3_server, settings, alice, make_upload
         Bucket=s3_server.bucket, Prefix=f"{prefix}/"
     )
     keys = {entry["Key"].removeprefix(f"{prefix}/") for entry in listing["Contents"]}
-    assert keys == {kept.file.name, kept.thumbnail.name, bare.file.name}
+    bare.refresh_from_db()
+    assert keys == {
+        kept.file.name,
+        kept.thumbnail.name,
+        bare.file.name,
+        bare.thumbnail.name,
+    }
     assert set(Image.objects.values_list("pk", flat=True)) == {kept.pk, bare.pk}
-    assert audit("--min-age", "0") == f"Checked 2 image rows and 3 objects: {CLEAN}\n"
+    assert audit("--min-age", "0") == f"Checked 2 image rows and 4 objects: {CLEAN}\n"

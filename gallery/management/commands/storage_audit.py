@@ -13,7 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from gallery.models import Image
-from gallery.services import image_delete_many
+from gallery.services import image_delete_many, image_thumbnail_rebuild
 
 # The top-level prefixes the app writes (see gallery.models.image_key and
 # thumbnail_key), each with the Image field that references its objects.
@@ -48,8 +48,8 @@ class Command(BaseCommand):
         "objects under images/ and thumbnails/ that no image references, and images "
         "whose original or thumbnail is missing from storage. Exits with status 1 "
         "when problems were found and not fixed. --fix deletes orphan objects, "
-        "deletes images whose original is gone, and clears missing thumbnails (the "
-        "pages then show the original). Storage is read with one listing per owner "
+        "deletes images whose original is gone, and rebuilds missing thumbnails "
+        "from the original. Storage is read with one listing per owner "
         "directory; each suspected problem is confirmed with one more request "
         "(on S3, a HEAD per missing object and per orphan's modification time)."
     )
@@ -129,7 +129,7 @@ class Command(BaseCommand):
                 self._say(f"row without thumbnail: {image_id} {thumbnail}")
                 self.tally.rows_without_thumbnail += 1
                 if self.fix:
-                    self._clear_thumbnail(image_id, thumbnail)
+                    self._rebuild_thumbnail(image_id, thumbnail)
         if self.fix and missing_originals:
             self._delete_rows(missing_originals)
 
@@ -170,10 +170,16 @@ class Command(BaseCommand):
         for image in images:
             self._fixed(f"deleted row: {image.id} {image.file.name}")
 
-    def _clear_thumbnail(self, image_id, thumbnail: str) -> None:
-        # Pages fall back to the original when an image has no thumbnail.
-        Image.objects.filter(pk=image_id, thumbnail=thumbnail).update(thumbnail="")
-        self._fixed(f"cleared thumbnail: {image_id} {thumbnail}")
+    def _rebuild_thumbnail(self, image_id, thumbnail: str) -> None:
+        image = Image.objects.filter(pk=image_id, thumbnail=thumbnail).first()
+        if image is None:
+            return  # changed or deleted meanwhile
+        image_thumbnail_rebuild(image=image)
+        if image.thumbnail:
+            self._fixed(f"rebuilt thumbnail: {image_id} {image.thumbnail.name}")
+        else:
+            # Pages fall back to the original when an image has no thumbnail.
+            self._fixed(f"cleared thumbnail: {image_id} {thumbnail}")
 
     def _say(self, line: str) -> None:
         self.stdout.write(line)
