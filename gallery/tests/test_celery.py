@@ -7,8 +7,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from gallery import services
-from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
 from gallery.models import AnalysisStatus, Image
+from gallery.tests.analyzers import FIXED
 from image_repo_project.celery import app
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -24,26 +24,12 @@ def redis_answers() -> bool:
         return False
 
 
-class FixedAnalyzer(BaseAnalyzer):
-    """A backend with a known answer, so the test can see it arrive."""
-
-    name = "fixed"
-
-    def analyze(self, data: bytes) -> AnalysisResult:
-        return AnalysisResult(
-            description="A photo from the worker",
-            description_confidence=0.9,
-            tags=[Tag("worker", 0.9)],
-            colors=Colors("red", "red", ["red"], "#cc2200", False),
-        )
-
-
 @pytest.fixture
 def celery_worker(settings):
     if not redis_answers():
         pytest.skip("No Redis on 127.0.0.1:6379.")
     settings.CELERY_BROKER_URL = BROKER
-    settings.GALLERY_ANALYZER = "gallery.tests.test_celery.FixedAnalyzer"
+    settings.GALLERY_ANALYZER = FIXED
     app.conf.broker_url = BROKER
     app.conf.result_backend = None
     app.control.purge()
@@ -92,7 +78,7 @@ def test_a_queued_image_shows_as_analysing(settings, alice, alice_client, make_u
 
 
 def test_without_a_broker_analysis_runs_inline(settings, alice, make_upload):
-    settings.GALLERY_ANALYZER = "gallery.tests.test_celery.FixedAnalyzer"
+    settings.GALLERY_ANALYZER = FIXED
     image = services.image_upload(owner=alice, file=make_upload())
     image.refresh_from_db()
     assert image.analysis_status == AnalysisStatus.DONE

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from accounts.models import Profile
 from gallery import services
 from gallery.models import Image
+from gallery.tests.analyzers import FIXED
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,35 @@ def test_a_malformed_setting_names_the_variable():
     result = run_check_deploy(IMG_REPO_SECRET_KEY="k" * 60, GALLERY_UPLOAD_LIMIT="five")
     assert result.returncode != 0
     assert "GALLERY_UPLOAD_LIMIT must be a whole number" in result.stderr
+
+
+def test_the_admin_filters_by_status_and_reanalyses(
+    operator_client, alice, make_upload, settings
+):
+    image = services.image_upload(owner=alice, file=make_upload("again.jpg"))
+    assert image.analysis_status == "skipped"
+    page = operator_client.get("/admin/gallery/image/?analysis_status__exact=skipped")
+    assert "again.jpg" in page.content.decode()
+    settings.GALLERY_ANALYZER = FIXED
+    operator_client.post(
+        "/admin/gallery/image/",
+        {"action": "reanalyze", "_selected_action": [image.pk]},
+    )
+    image.refresh_from_db()
+    assert image.analysis_status == "done"
+    assert image.analyzer == "fixed"
+    page = operator_client.get("/admin/gallery/image/?analyzer=fixed")
+    assert "again.jpg" in page.content.decode()
+
+
+def test_the_owner_reanalyses_from_the_image_page(
+    alice_client, alice, make_upload, settings
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    settings.GALLERY_ANALYZER = FIXED
+    response = alice_client.post(f"/images/{image.id}/reanalyze/")
+    assert response.status_code == 302
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "A photo from the worker" in page
+    assert 'href="/images/?tag=worker"' in page
+    assert 'href="/images/?color=red"' in page

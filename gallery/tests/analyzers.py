@@ -1,0 +1,19 @@
+"""Analyzer test doubles, selected in tests by dotted path in GALLERY_ANALYZER."""
+
+from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
+
+FIXED = "gallery.tests.analyzers.FixedAnalyzer"
+
+
+class FixedAnalyzer(BaseAnalyzer):
+    """A backend with a known answer, so a test can see where it arrives."""
+
+    name = "fixed"
+
+    def analyze(self, data: bytes) -> AnalysisResult:
+        return AnalysisResult(
+            description="A photo from the worker",
+            description_confidence=0.9,
+            tags=[Tag("worker", 0.9)],
+            colors=Colors("red", "red", ["red"], "#cc2200", False),
+        )
