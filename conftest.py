@@ -31,8 +31,14 @@ def pytest_configure(config):
     ensure_embedded_postgres(stop_at_exit=True)
 
 
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory):
+    """Where the offline model's ONNX graph is cached during the tests."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, model_cache_dir):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -48,6 +54,7 @@ def _test_settings(settings, tmp_path):
     settings.CELERY_BROKER_URL = ""
     # Analysis has its own tests; elsewhere it is off unless a test turns it on.
     settings.GALLERY_ANALYZER = "none"
+    settings.GALLERY_MODEL_DIR = model_cache_dir
     settings.GALLERY_UPLOAD_LIMIT = 5
 
 

@@ -155,14 +155,35 @@ def image_thumbnail_rebuild(*, image: Image) -> Image:
 
 
 def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
-    """Analyse now, or queue the analysis when a Celery broker is configured."""
-    if settings.CELERY_BROKER_URL:
-        from .tasks import analyze_image
+    """Analyse now, or queue the analysis when a Celery broker is configured.
 
+    Never raises: the image is stored whatever happens to its analysis.
+    """
+    if settings.CELERY_BROKER_URL:
         image_id = str(image.id)
-        transaction.on_commit(lambda: analyze_image.delay(image_id))
+        transaction.on_commit(lambda: _queue_analysis(image_id))
         return
-    image_analyze(image=image, data=data)
+    _analyze_logging_errors(image, data)
+
+
+def _queue_analysis(image_id: str) -> None:
+    from .tasks import analyze_image
+
+    try:
+        analyze_image.delay(image_id)
+    except Exception:
+        # The broker is down: analyse here rather than leave the image pending.
+        logger.exception("Could not queue the analysis of %s", image_id)
+        image = Image.objects.filter(pk=image_id).first()
+        if image is not None:
+            _analyze_logging_errors(image, None)
+
+
+def _analyze_logging_errors(image: Image, data: bytes | None) -> None:
+    try:
+        image_analyze(image=image, data=data)
+    except Exception:
+        logger.exception("Analysis of %s stopped unexpectedly", image.id)
 
 
 def image_analyze(

@@ -79,12 +79,11 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
 
 
 def test_a_person_searches_filters_and_deletes_several(
-    live_server, page_at, alice, settings, tmp_path, tmp_path_factory
+    live_server, page_at, alice, settings, tmp_path
 ):
     from bench import synthetic
 
     settings.GALLERY_ANALYZER = "local"
-    settings.GALLERY_MODEL_DIR = tmp_path_factory.getbasetemp() / "browser-models"
     settings.GALLERY_UPLOAD_LIMIT = 0
     files = []
     for seed, name in enumerate(

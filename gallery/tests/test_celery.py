@@ -83,3 +83,21 @@ def test_without_a_broker_analysis_runs_inline(settings, alice, make_upload):
     image.refresh_from_db()
     assert image.analysis_status == AnalysisStatus.DONE
     assert image.description == "A photo from the worker"
+
+
+def test_an_unreachable_broker_falls_back_to_inline_analysis(
+    settings, alice, alice_client, make_upload
+):
+    settings.GALLERY_ANALYZER = FIXED
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    app.conf.broker_connection_retry = False
+    app.conf.broker_transport_options = {"max_retries": 0}
+    settings.CELERY_BROKER_URL = app.conf.broker_url
+    try:
+        response = alice_client.post("/images/upload/", {"images": [make_upload()]})
+    finally:
+        app.conf.broker_url = None
+        app.conf.broker_transport_options = {}
+    assert response.status_code == 200
+    image = Image.objects.get(owner=alice)
+    assert image.analysis_status == AnalysisStatus.DONE

@@ -222,3 +222,48 @@ def test_visitors_cannot_upload(client, make_upload):
     response = client.post("/images/upload/", {"images": [make_upload()]})
     assert response.status_code == 302
     assert Image.objects.count() == 0
+
+
+def encoded(image, fmt, **params):
+    out = io.BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def animated_gif():
+    frames = [PILImage.new("P", (40, 30), color) for color in (1, 2, 3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        (
+            "cmyk.jpg",
+            lambda: encoded(PILImage.new("CMYK", (50, 40), (0, 90, 90, 0)), "JPEG"),
+        ),
+        ("grey16.png", lambda: encoded(PILImage.new("I;16", (50, 40), 40000), "PNG")),
+        ("alpha.png", lambda: encoded(PILImage.new("LA", (50, 40), (90, 128)), "PNG")),
+        (
+            "alpha.webp",
+            lambda: encoded(PILImage.new("RGBA", (50, 40), (9, 90, 200, 60)), "WEBP"),
+        ),
+        ("bits.tiff", lambda: encoded(PILImage.new("1", (50, 40), 1), "TIFF")),
+        ("float.tiff", lambda: encoded(PILImage.new("F", (50, 40), 0.5), "TIFF")),
+        ("animated.gif", animated_gif),
+        ("tiny.png", lambda: encoded(PILImage.new("RGB", (1, 1), (1, 2, 3)), "PNG")),
+        ("tall.png", lambda: encoded(PILImage.new("RGB", (3, 3000), (1, 2, 3)), "PNG")),
+    ],
+)
+def test_unusual_images_are_stored_with_a_thumbnail(
+    alice_client, alice, make_upload, settings, name, make
+):
+    settings.GALLERY_ANALYZER = "local"
+    response = post(alice_client, make_upload(name, data=make()))
+    assert response.status_code == 200, response.content.decode()[-500:]
+    image = Image.objects.get(owner=alice)
+    assert default_storage.exists(image.thumbnail.name)
+    assert image.analysis_status in ("done", "skipped")
+    assert alice_client.get(f"/images/{image.id}/").status_code == 200
