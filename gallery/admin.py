@@ -38,20 +38,9 @@ class ImageAdmin(admin.ModelAdmin):
         "height",
         "sha256",
         "created_at",
-        "analysis_status",
-        "analyzer",
-        "analyzed_at",
-        "analysis_error",
-        "description",
-        "description_confidence",
-        "tags",
-        "dominant_foreground",
-        "dominant_background",
-        "dominant_colors",
-        "accent_color",
-        "is_bw",
+        *services.ANALYSIS_FIELDS,
     )
-    exclude = ("tag_names",)
+    exclude = ("tag_names", "accent_lab")
 
     def has_add_permission(self, request) -> bool:
         # Images arrive through the upload page, which validates and stores them.

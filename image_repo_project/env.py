@@ -31,28 +31,21 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number, not {value!r}."
-        ) from None
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
-    return number
+    return _env_number(name, default, int, "a whole number", minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    return _env_number(name, default, float, "a number", minimum)
+
+
+def _env_number(name, default, cast, kind: str, minimum):
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
     try:
-        number = float(value)
+        number = cast(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {value!r}.") from None
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
     return number

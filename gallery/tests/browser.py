@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gallery.tests.support import component_missing
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -29,9 +31,7 @@ def browser():
     executable = chromium_path()
     if executable is None:
         message = "Chromium is not installed (apt-get install -y chromium)."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        component_missing(message)
     # Playwright's sync API runs an event loop in this thread; Django's ORM
     # calls made by the test itself are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -140,3 +140,14 @@ def test_the_owner_reanalyses_from_the_image_page(
     assert "A photo from the worker" in page
     assert 'href="/images/?tag=worker"' in page
     assert 'href="/images/?color=red"' in page
+
+
+def test_the_admin_shows_one_image_with_its_analysis(
+    operator_client, alice, make_upload
+):
+    image = services.image_upload(owner=alice, file=make_upload("one.jpg"))
+    page = operator_client.get(f"/admin/gallery/image/{image.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "one.jpg" in content
+    assert "Analysis status" in content
