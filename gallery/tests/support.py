@@ -1,8 +1,20 @@
 """Helpers shared by the test suites."""
 
 import os
+import socket
 
 import pytest
+
+# A Redis database of its own for the Celery tests.
+BROKER = "redis://127.0.0.1:6379/15"
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def component_missing(message: str) -> None:

@@ -3,6 +3,7 @@
 import pytest
 
 from gallery.tests.browser import screenshot
+from gallery.tests.support import BROKER, component_missing, redis_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -145,3 +146,37 @@ def test_a_person_searches_filters_and_deletes_several(
     phone.wait_for_load_state("networkidle")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "phone-search")
+
+
+@pytest.mark.celery
+def test_a_pending_analysis_appears_without_reloading(
+    live_server, page_at, alice, settings, make_upload
+):
+    from gallery import services
+    from gallery.models import Image
+    from gallery.tests.analyzers import FIXED
+    from image_repo_project.celery import app
+
+    if not redis_answers():
+        component_missing("No Redis on 127.0.0.1:6379.")
+    # Queue the analysis on a broker with no worker: the image stays pending.
+    settings.CELERY_BROKER_URL = BROKER
+    app.conf.broker_url = BROKER
+    try:
+        image = services.image_upload(owner=alice, file=make_upload("later.jpg"))
+        app.control.purge()
+    finally:
+        app.conf.broker_url = None
+
+    page = page_at(1280)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("correct horse 1")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/images/{image.id}/")
+    assert page.locator("#analysis").inner_text().startswith("Analysing…")
+
+    settings.GALLERY_ANALYZER = FIXED
+    services.image_analyze(image=Image.objects.get(pk=image.pk))
+    page.wait_for_selector("#analysis >> text=worker", timeout=10_000)
+    assert "Analysing…" not in page.locator("#analysis").inner_text()

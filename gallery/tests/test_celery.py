@@ -1,6 +1,5 @@
 """Analysis as a Celery task on a real Redis broker and a real worker."""
 
-import socket
 import time
 
 import pytest
@@ -11,20 +10,10 @@ from gallery import services
 from gallery.models import AnalysisStatus, Image
 from gallery.tasks import analyze_image
 from gallery.tests.analyzers import FIXED
-from gallery.tests.support import component_missing
+from gallery.tests.support import BROKER, component_missing, redis_answers
 from image_repo_project.celery import app
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-BROKER = "redis://127.0.0.1:6379/15"
-
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
