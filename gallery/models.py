@@ -8,9 +8,6 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
-# PostgreSQL text search configuration: English stemming ("cats" finds "cat").
-SEARCH_CONFIG = "english"
-
 
 def image_key(instance: Image, filename: str) -> str:
     """Storage key: owner id and image uuid only, never user-supplied text."""
@@ -54,7 +51,7 @@ class Image(models.Model):
     description = models.TextField(blank=True)
     description_confidence = models.FloatField(null=True, blank=True)
     # [{"name": "cat", "confidence": 0.93}, …] best first; tag_names mirrors
-    # the names so that PostgreSQL can index tag filters.
+    # the names (lower case) for counting and facet_keys.
     tags = models.JSONField(default=list, blank=True)
     tag_names = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     dominant_foreground = models.CharField(max_length=20, blank=True)
@@ -66,18 +63,25 @@ class Image(models.Model):
     # The accent colour in CIELAB, for "nearest colour" search by hex.
     accent_lab = ArrayField(models.FloatField(), size=3, null=True, blank=True)
     is_bw = models.BooleanField(null=True, blank=True)
-    # Description (A), tags (B) and filename (C) for full-text search.
+    # Description (A), tags (B) and file name (C), with every lexeme prefixed
+    # by the owner (gallery.search): one GIN index then finds one owner's
+    # matches without touching anybody else's.
     search_vector = SearchVectorField(null=True, editable=False)
-    # A unit-length float32 image embedding (gallery.similarity), little-endian.
-    # Where PostgreSQL has pgvector, a vector column mirrors it (migration 0002).
-    embedding = models.BinaryField(null=True, editable=False)
+    # Owner-prefixed keys of the exact filters (tags, colour names, colour
+    # cells), for the same reason: see gallery.search.facet_keys().
+    facet_keys = ArrayField(
+        models.CharField(max_length=150), default=list, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"], name="image_owner_newest"),
+            # With -id the gallery's deep pages are index-only scans.
+            models.Index(
+                fields=["owner", "-created_at", "-id"], name="image_owner_newest"
+            ),
             models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
-            GinIndex(fields=["tag_names"], name="image_tag_names"),
+            GinIndex(fields=["facet_keys"], name="image_facet_keys"),
             GinIndex(fields=["search_vector"], name="image_search_vector"),
             models.Index(
                 fields=["owner", "original_filename"], name="image_owner_name"
@@ -101,3 +105,49 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         return self.description or self.original_filename
+
+
+class ImageEmbedding(models.Model):
+    """An image's unit-length float32 embedding for similarity (gallery.similarity).
+
+    Kept apart from Image so that gallery rows stay narrow. Where PostgreSQL
+    has pgvector, migration 0003 adds a ``vector`` column and the vector is
+    stored there instead of in ``data``.
+    """
+
+    image = models.OneToOneField(
+        Image, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # Little-endian float32; empty where the pgvector column holds the vector.
+    data = models.BinaryField(null=True)
+
+    def __str__(self) -> str:
+        return f"Embedding of {self.image_id}"
+
+
+class OwnerTag(models.Model):
+    """How many of an owner's images carry a tag: the gallery's tag chips.
+
+    Kept up to date by the services that change tags or delete images, so the
+    chips cost one index range scan whatever the size of the library.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=100)
+    image_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="owner_tag_unique")
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-image_count", "name"], name="owner_tag_top")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.image_count})"

@@ -1,22 +1,23 @@
 """Reads: the queries behind the gallery, search and detail pages.
 
-Every query is scoped to one owner and served by an index on the owner's rows
-(see Image.Meta.indexes), so its cost follows one library, not the table.
+Every query is scoped to one owner and served by an index of that owner's rows
+(the owner + date index, or the owner-scoped GIN indexes of gallery.search),
+so its cost follows one library, not the table.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet
+from django.contrib.postgres.search import SearchRank
+from django.core.paginator import Page, Paginator
+from django.db.models import F, FloatField, QuerySet
 from django.db.models.functions import Power, Sqrt
 
+from . import search
 from .analysis import AZURE_COLOR_NAMES
 from .colorspace import parse_hex, rgb_to_lab
-from .models import SEARCH_CONFIG, Image
+from .models import Image, OwnerTag
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -24,9 +25,6 @@ SORTS = {
     "name": ("original_filename", "id"),
     "size": ("-size_bytes", "-id"),
 }
-# CIELAB ΔE (1976) beyond which a colour no longer reads as "that colour".
-MAX_COLOR_DISTANCE = 30.0
-WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -70,9 +68,22 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
     images = Image.objects.filter(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.tag:
-        images = images.filter(tag_names__contains=[filters.tag])
+        tag = search.tag_key(owner.pk, filters.tag)
+        images = images.filter(facet_keys__contains=[tag])
+    if filters.color in AZURE_COLOR_NAMES:
+        color = search.color_key(owner.pk, filters.color)
+        images = images.filter(facet_keys__contains=[color])
+    elif filters.color:
+        lab = rgb_to_lab(parse_hex(filters.color))
+        cells = search.lab_neighbourhood_keys(owner.pk, lab)
+        images = (
+            images.filter(facet_keys__overlap=cells)
+            .annotate(color_distance=_lab_distance(lab))
+            .filter(color_distance__lte=search.MAX_COLOR_DISTANCE)
+        )
+        ordering = ("color_distance", *ordering)
     if filters.q:
-        query = text_query(filters.q)
+        query = search.text_query(owner_id=owner.pk, text=filters.q)
         if query is None:
             return images.none()
         images = images.filter(search_vector=query)
@@ -80,31 +91,21 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
             # Best match first when the person has not asked for an order.
             images = images.annotate(rank=SearchRank(F("search_vector"), query))
             ordering = ("-rank", *ordering)
-    if filters.color in AZURE_COLOR_NAMES:
-        images = images.filter(
-            Q(dominant_colors__contains=[filters.color])
-            | Q(dominant_foreground=filters.color)
-            | Q(dominant_background=filters.color)
-        )
-    elif filters.color:
-        images = images.annotate(
-            color_distance=_lab_distance(rgb_to_lab(parse_hex(filters.color)))
-        ).filter(color_distance__lte=MAX_COLOR_DISTANCE)
-        ordering = ("color_distance", *ordering)
     return images.order_by(*ordering)
 
 
-def text_query(text: str) -> SearchQuery | None:
-    """Every word must match; the last one also as a prefix, as people type."""
-    words = WORD.findall(text.lower())[:10]
-    if not words:
-        return None
-    terms = [
-        f"{word}:*" if i == len(words) - 1 else word for i, word in enumerate(words)
-    ]
-    # Each word goes through the stemmer first: to_tsquery('english', 'cats')
-    # is 'cat'; the words are \w+ only, so they cannot inject tsquery syntax.
-    return SearchQuery(" & ".join(terms), search_type="raw", config=SEARCH_CONFIG)
+def image_page(images: QuerySet[Image], number, *, per_page: int) -> Page:
+    """One page of ``images``, its rows fetched by id.
+
+    The offset is walked over ids only (an index-only scan in the gallery's
+    order), then only the page's rows are read, so deep pages stay cheap.
+    """
+    ids = images.values_list("pk", flat=True)
+    page = Paginator(ids, per_page).get_page(number)
+    page_ids = list(page.object_list)
+    rows = Image.objects.in_bulk(page_ids)
+    page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
+    return page
 
 
 def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
@@ -123,16 +124,8 @@ def image_count(*, owner) -> int:
 
 def tag_counts(*, owner, limit: int = 15) -> list[tuple[str, int]]:
     """The owner's most common tags with their image counts."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT tag, count(*) AS images
-            FROM gallery_image, unnest(tag_names) AS tag
-            WHERE owner_id = %s
-            GROUP BY tag
-            ORDER BY images DESC, tag
-            LIMIT %s
-            """,
-            [owner.pk, limit],
-        )
-        return cursor.fetchall()
+    return list(
+        OwnerTag.objects.filter(owner=owner)
+        .order_by("-image_count", "name")
+        .values_list("name", "image_count")[:limit]
+    )

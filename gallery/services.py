@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import logging
-import operator
 import os
-import re
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Iterable
-from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchVector
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import TextField, Value
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import upload_limit_for
 
+from . import search
 from .analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
 from .colorspace import parse_hex, rgb_to_lab
 from .imaging import make_thumbnail, sha256_of
-from .models import SEARCH_CONFIG, AnalysisStatus, Image
+from .models import AnalysisStatus, Image, OwnerTag
 from .similarity import embedding_store
 from .validators import validate_image_file
 
@@ -229,9 +227,7 @@ def image_analyze(
         raise
     _apply_result(image, result)
     _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
-    embedding_store(
-        image_id=image.id, embedding=result.embedding or _offline_embedding(data)
-    )
+    embedding_store(image=image, embedding=result.embedding or _offline_embedding(data))
     return image
 
 
@@ -294,35 +290,54 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
     image.analysis_error = error
     image.analyzer = getattr(analyzer, "name", "")
     image.analyzed_at = timezone.now()
-    # update() rather than save(): the image may have been deleted meanwhile,
-    # and a save() would bring its row back without its file.
-    Image.objects.filter(pk=image.pk).update(
-        search_vector=_search_vector(image),
-        **{field: getattr(image, field) for field in ANALYSIS_FIELDS},
-    )
+    with transaction.atomic():
+        # update() rather than save(): the image may have been deleted
+        # meanwhile, and a save() would bring its row back without its file.
+        tags_before = (
+            Image.objects.select_for_update()
+            .filter(pk=image.pk)
+            .values_list("tag_names", flat=True)
+            .first()
+        )
+        if tags_before is None:
+            return image
+        Image.objects.filter(pk=image.pk).update(
+            search_vector=search.search_vector(
+                owner_id=image.owner_id,
+                description=image.description,
+                tag_names=image.tag_names,
+                filename=image.original_filename,
+            ),
+            facet_keys=search.facet_keys(
+                owner_id=image.owner_id,
+                tag_names=image.tag_names,
+                color_names=[
+                    image.dominant_foreground,
+                    image.dominant_background,
+                    *image.dominant_colors,
+                ],
+                accent_lab=image.accent_lab,
+            ),
+            **{field: getattr(image, field) for field in ANALYSIS_FIELDS},
+        )
+        _count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
     return image
 
 
-def _search_vector(image: Image) -> SearchVector:
-    """Description weighs most, then tags, then the file name."""
-    # Separators become spaces so "IMG_2041-beach.jpg" yields "beach".
-    filename = re.sub(r"[_.\-]+", " ", image.original_filename)
-    parts = [
-        (image.description, "A"),
-        (" ".join(image.tag_names), "B"),
-        (filename, "C"),
-    ]
-    return reduce(
-        operator.add,
-        (
-            SearchVector(
-                Value(text, output_field=TextField()),
-                weight=weight,
-                config=SEARCH_CONFIG,
-            )
-            for text, weight in parts
-        ),
-    )
+def _count_tags(
+    owner_id: int, *, added: Iterable[str] = (), removed: Iterable[str] = ()
+) -> None:
+    """Keep OwnerTag in step with the tags of the owner's images."""
+    change = Counter(added)
+    change.subtract(Counter(removed))
+    for name, delta in change.items():
+        if delta == 0:
+            continue
+        tag, _ = OwnerTag.objects.get_or_create(
+            owner_id=owner_id, name=name, defaults={"image_count": 0}
+        )
+        OwnerTag.objects.filter(pk=tag.pk).update(image_count=F("image_count") + delta)
+    OwnerTag.objects.filter(owner_id=owner_id, image_count__lte=0).delete()
 
 
 def image_delete(*, image: Image) -> None:
@@ -334,14 +349,23 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
     images = list(images)
     names = [name for image in images for name in _object_names(image)]
     with transaction.atomic():
-        count, _ = Image.objects.filter(pk__in=[image.pk for image in images]).delete()
+        rows = Image.objects.select_for_update().filter(
+            pk__in=[image.pk for image in images]
+        )
+        tags_by_owner: dict[int, list[str]] = {}
+        for owner_id, tag_names in rows.values_list("owner_id", "tag_names"):
+            tags_by_owner.setdefault(owner_id, []).extend(tag_names)
+        count = rows.delete()[1].get(Image._meta.label, 0)
+        for owner_id, tag_names in tags_by_owner.items():
+            _count_tags(owner_id, removed=tag_names)
         transaction.on_commit(lambda: _delete_objects(names))
     return count
 
 
 def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
     """Delete the owner's images among ids; other ids are silently ignored."""
-    return image_delete_many(images=Image.objects.filter(owner=owner, pk__in=ids))
+    images = Image.objects.filter(owner=owner, pk__in=ids).only("file", "thumbnail")
+    return image_delete_many(images=images)
 
 
 def image_delete_all(*, owner) -> int:

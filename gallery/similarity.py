@@ -1,34 +1,34 @@
 """Image embeddings and "looks alike" search, scoped to one owner.
 
 Embeddings are unit-length float32 vectors (cosine similarity = dot product)
-kept in ``Image.embedding``. Where PostgreSQL has pgvector, migration 0002 adds
-a ``vector`` column that mirrors them and the database ranks the owner's
-images itself; elsewhere the owner's embeddings are streamed in chunks and
-ranked with numpy, keeping only the best ``limit`` in memory.
+in their own narrow table, ImageEmbedding. Where PostgreSQL has pgvector,
+migration 0003 gives that table a ``vector`` column and the database ranks the
+owner's images itself; elsewhere the owner's embeddings are streamed in
+chunks and ranked with numpy, keeping only the best ``limit`` in memory.
 
 Either way the search is exact and reads only the owner's rows (through the
 owner index), so its cost follows the size of one library, not of the table.
-A global approximate index cannot serve a per-owner query in pgvector 0.6: it
-filters after the index scan and may return nothing for a small library.
+A global approximate index (HNSW) cannot serve a per-owner query in pgvector
+0.6: it filters after the index scan and may return nothing for a small
+library.
 """
 
 from __future__ import annotations
 
-import heapq
 from functools import cache
 
 import numpy as np
 from django.db import connection
 
-from .models import Image
+from .models import Image, ImageEmbedding
 
 CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
-# re-encoded or lightly edited.
+# re-encoded or lightly edited (measured on the offline model's embeddings).
 NEAR_DUPLICATE = 0.93
 
 
-def to_bytes(embedding: list[float] | np.ndarray) -> bytes:
+def to_bytes(embedding) -> bytes:
     return np.asarray(embedding, dtype="<f4").tobytes()
 
 
@@ -41,7 +41,7 @@ def _has_vector_column(database_name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM information_schema.columns "
-            "WHERE table_name = 'gallery_image' AND column_name = 'embedding_vector'"
+            "WHERE table_name = 'gallery_imageembedding' AND column_name = 'vector'"
         )
         return cursor.fetchone() is not None
 
@@ -50,17 +50,39 @@ def pgvector_enabled() -> bool:
     return _has_vector_column(connection.settings_dict["NAME"])
 
 
-def embedding_store(*, image_id, embedding: list[float] | None) -> None:
-    """Save an image's embedding (None clears it)."""
-    data = None if embedding is None else to_bytes(embedding)
-    Image.objects.filter(pk=image_id).update(embedding=data)
+def embedding_store(*, image: Image, embedding: list[float] | None) -> None:
+    """Save an image's embedding (None removes it)."""
+    ImageEmbedding.objects.filter(image_id=image.pk).delete()
+    if embedding is None or not Image.objects.filter(pk=image.pk).exists():
+        return
+    if not pgvector_enabled():
+        ImageEmbedding.objects.create(
+            image_id=image.pk, owner_id=image.owner_id, data=to_bytes(embedding)
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO gallery_imageembedding (image_id, owner_id, vector) "
+            "VALUES (%s, %s, %s::vector)",
+            [image.pk, image.owner_id, _vector_literal(embedding)],
+        )
+
+
+def embedding_of(image: Image) -> np.ndarray | None:
     if pgvector_enabled():
-        vector = None if embedding is None else _vector_literal(embedding)
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE gallery_image SET embedding_vector = %s::vector WHERE id = %s",
-                [vector, image_id],
+                "SELECT vector::text FROM gallery_imageembedding WHERE image_id = %s",
+                [image.pk],
             )
+            row = cursor.fetchone()
+        return None if row is None else np.array(row[0].strip("[]").split(","), "<f4")
+    data = (
+        ImageEmbedding.objects.filter(image_id=image.pk)
+        .values_list("data", flat=True)
+        .first()
+    )
+    return None if data is None else from_bytes(data)
 
 
 def _vector_literal(embedding) -> str:
@@ -71,8 +93,6 @@ def similar_images(
     *, image: Image, limit: int = 12, min_similarity: float = 0.0
 ) -> list[tuple[Image, float]]:
     """The owner's other images most like ``image``, best first, with scores."""
-    if image.embedding is None:
-        return []
     if pgvector_enabled():
         ranked = _rank_in_database(image, limit, min_similarity)
     else:
@@ -85,44 +105,63 @@ def _rank_in_database(image: Image, limit: int, min_similarity: float):
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH query AS (
-                SELECT embedding_vector AS vector FROM gallery_image WHERE id = %s
-            )
-            SELECT other.id, 1 - (other.embedding_vector <=> query.vector)
-            FROM gallery_image AS other, query
-            WHERE other.owner_id = %s
-              AND other.id <> %s
-              AND other.embedding_vector IS NOT NULL
-            ORDER BY other.embedding_vector <=> query.vector
+            SELECT other.image_id, other.vector <=> query.vector AS distance
+            FROM gallery_imageembedding AS other,
+                 (SELECT vector FROM gallery_imageembedding WHERE image_id = %s)
+                     AS query
+            WHERE other.owner_id = %s AND other.image_id <> %s
+            ORDER BY distance
             LIMIT %s
             """,
-            [image.id, image.owner_id, image.id, limit],
+            [image.pk, image.owner_id, image.pk, limit],
         )
-        return [
-            (row[0], row[1]) for row in cursor.fetchall() if row[1] >= min_similarity
-        ]
+        ranked = [(image_id, 1 - distance) for image_id, distance in cursor.fetchall()]
+    return [(image_id, score) for image_id, score in ranked if score >= min_similarity]
 
 
 def _rank_in_python(image: Image, limit: int, min_similarity: float):
-    query = from_bytes(image.embedding)
+    query = embedding_of(image)
+    if query is None:
+        return []
     rows = (
-        Image.objects.filter(owner_id=image.owner_id, embedding__isnull=False)
-        .exclude(pk=image.pk)
-        .values_list("id", "embedding")
+        ImageEmbedding.objects.filter(owner_id=image.owner_id)
+        .exclude(image_id=image.pk)
+        .values_list("image_id", "data")
         .iterator(chunk_size=CHUNK)
     )
-    best: list[tuple[float, str, object]] = []
-    for image_id, data in rows:
-        score = float(from_bytes(data) @ query)
-        if score < min_similarity:
-            continue
-        item = (score, str(image_id), image_id)
-        if len(best) < limit:
-            heapq.heappush(best, item)
-        elif item > best[0]:
-            heapq.heapreplace(best, item)
-    return [(image_id, score) for score, _, image_id in sorted(best, reverse=True)]
+    best_ids: list = []
+    best_scores = np.empty(0, dtype="<f4")
+    for chunk in _chunks(rows, CHUNK):
+        ids = [image_id for image_id, _ in chunk]
+        vectors = np.frombuffer(b"".join(bytes(data) for _, data in chunk), "<f4")
+        scores = vectors.reshape(len(chunk), -1) @ query
+        # Keep the best `limit` of what was kept so far and this chunk.
+        best_ids += ids
+        best_scores = np.concatenate([best_scores, scores])
+        keep = np.argsort(-best_scores, kind="stable")[:limit]
+        best_ids = [best_ids[i] for i in keep]
+        best_scores = best_scores[keep]
+    return [
+        (image_id, float(score))
+        for image_id, score in zip(best_ids, best_scores, strict=True)
+        if score >= min_similarity
+    ]
+
+
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def near_duplicates(*, image: Image, limit: int = 6) -> list[tuple[Image, float]]:
     return similar_images(image=image, limit=limit, min_similarity=NEAR_DUPLICATE)
+
+
+def has_embedding(image: Image) -> bool:
+    return ImageEmbedding.objects.filter(image_id=image.pk).exists()

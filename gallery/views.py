@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage, storages
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,8 +46,8 @@ def home(request):
 def image_list(request):
     filters = selectors.image_filters(request.GET)
     images = selectors.image_list(owner=request.user, filters=filters)
-    page = Paginator(images, settings.GALLERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = selectors.image_page(
+        images, request.GET.get("page"), per_page=settings.GALLERY_PAGE_SIZE
     )
     for error in filters.errors:
         messages.error(request, error)
@@ -140,7 +139,11 @@ def image_similar(request, image_id):
     return render(
         request,
         "gallery/similar.html",
-        {"image": image, "matches": similarity.similar_images(image=image, limit=24)},
+        {
+            "image": image,
+            "matches": similarity.similar_images(image=image, limit=24),
+            "has_embedding": similarity.has_embedding(image),
+        },
     )
 
 

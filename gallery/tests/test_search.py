@@ -6,6 +6,7 @@ import pytest
 
 from gallery import services
 from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
+from gallery.models import Image, OwnerTag
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +210,60 @@ def test_the_search_costs_the_same_queries_with_many_results(
 ):
     with django_assert_max_num_queries(9):
         alice_client.get("/images/?q=photo&color=blue&tag=sea")
+
+
+def direct_tag_counts(owner):
+    """Tag counts computed from the images themselves."""
+    counts = {}
+    for tag_names in Image.objects.filter(owner=owner).values_list(
+        "tag_names", flat=True
+    ):
+        for name in tag_names:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def stored_tag_counts(owner):
+    return dict(OwnerTag.objects.filter(owner=owner).values_list("name", "image_count"))
+
+
+def test_tag_counts_follow_analysis_reanalysis_and_deletes(
+    alice, bob, library, add_image, django_capture_on_commit_callbacks
+):
+    assert stored_tag_counts(alice) == direct_tag_counts(alice)
+    assert stored_tag_counts(bob) == {"cat": 1}
+    # Analysing again with other tags moves the counts.
+    image = library["cats"]
+    SCRIPT[image.sha256] = AnalysisResult(
+        description="A dog on a sofa",
+        description_confidence=0.7,
+        tags=[Tag("dog", 0.9), Tag("sofa", 0.8)],
+        colors=Colors("brown", "brown", ["brown"], "#8b5a2b", False),
+    )
+    services.image_analyze(image=Image.objects.get(pk=image.pk))
+    assert stored_tag_counts(alice) == direct_tag_counts(alice)
+    assert stored_tag_counts(alice)["cat"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.image_delete_for_owner(
+            owner=alice, ids=[library["cat"].pk, library["sea"].pk]
+        )
+    assert stored_tag_counts(alice) == direct_tag_counts(alice)
+    assert "cat" not in stored_tag_counts(alice)
+    services.image_delete_all(owner=alice)
+    assert stored_tag_counts(alice) == {}
+    assert stored_tag_counts(bob) == {"cat": 1}
+
+
+def test_a_word_only_in_another_library_finds_nothing(alice_client, bob, add_image):
+    add_image(bob, "zebra.jpg", "A photo of a zebra", ["zebra"])
+    assert names(alice_client.get("/images/?q=zebra")) == []
+    assert names(alice_client.get("/images/?q=zeb")) == []
+    assert names(alice_client.get("/images/?tag=zebra")) == []
+
+
+def test_a_deep_page_shows_the_right_images(alice_client, alice, add_image):
+    for n in range(50):
+        add_image(alice, f"n-{n:02}.jpg", "A photo", ["x"])
+    third = names(alice_client.get("/images/?page=3"))
+    assert third == ["n-01.jpg", "n-00.jpg"]
+    assert names(alice_client.get("/images/?page=2"))[0] == "n-25.jpg"

@@ -56,7 +56,7 @@ def photos(ranking, alice, make_upload):
 def test_every_analysed_image_gets_an_embedding(photos):
     image = photos[200]
     image.refresh_from_db()
-    vector = similarity.from_bytes(image.embedding)
+    vector = similarity.embedding_of(image)
     assert vector.shape == (256,)
     assert abs(float(vector @ vector) - 1) < 1e-3
 
@@ -136,4 +136,4 @@ def test_an_azure_described_image_still_gets_an_offline_embedding(
     )
     image.refresh_from_db()
     assert image.analyzer == "azure"
-    assert image.embedding is not None
+    assert similarity.embedding_of(image) is not None
