@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis superuser stop-db clean
+.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: $(VENV)/.dev
 
 bench-analysis: $(VENV)/.dev
 	IMG_REPO_SECRET_KEY=bench $(PY) bench/analysis.py
+
+## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
+bench-library: $(VENV)/.dev
+	$(PY) bench/library.py $(BENCH_ARGS)
 
 superuser: $(VENV)/.runtime
 	DEBUG=true $(PY) manage.py createsuperuser

@@ -97,6 +97,8 @@ def pg_array(items) -> str:
 
 def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
     """One analysed image as a TSV line for the stage table."""
+    from gallery import search  # after django.setup()
+
     subject_no = rng.choices(range(len(SUBJECTS)), cum_weights=SUBJECT_CUM)[0]
     subject = SUBJECTS[subject_no]
     label, article = subject["label"], subject["article"]
@@ -110,22 +112,30 @@ def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
     confidences = sorted(round(rng.uniform(0.3, 0.99), 3) for _ in names)[::-1]
     tags = [{"name": n, "confidence": c} for n, c in zip(names, confidences)]  # noqa: B905
     colors = sorted(set(rng.choices(COLORS, COLOR_WEIGHTS, k=3)))
+    foreground, background = colors[0], rng.choice(colors)
     accent, lab = rng.choice(palette)
+    facets = search.facet_keys(
+        owner_id=owner,
+        tag_names=names,
+        color_names=[foreground, background, *colors],
+        accent_lab=list(lab),
+    )
     ext = "png" if rng.random() < 0.1 else "jpg"
     name = rng.choice(NAMES).format(rng.randrange(99999), label=label.replace(" ", "-"))
     created = START + rng.random() * SPAN
     vector = data = None
     if embed is not None:
         vector = embed(subject_no)
-        data = "\\\\x" + vector.astype("<f4").tobytes().hex()  # COPY-escaped bytea
+        data = "\\\\x" + vector.astype("<f2").tobytes().hex()  # COPY-escaped bytea
         vector = "[" + ",".join(f"{value:.6f}" for value in vector) + "]"
     row = [uuid.UUID(int=rng.getrandbits(128), version=4), owner, f"{name}.{ext}", ext]
     row += ["image/png" if ext == "png" else "image/jpeg"]
     row += [int(rng.lognormvariate(14.6, 0.6)), *rng.choice(DIMS)]
     row += [f"{rng.getrandbits(256):064x}", created, created + rng.uniform(1, 30)]
     row += [description, round(rng.uniform(0.3, 0.95), 3), json.dumps(tags)]
-    row += [pg_array(names), colors[0], rng.choice(colors), pg_array(colors), accent]
-    row += ["{%.4f,%.4f,%.4f}" % lab, rng.random() < 0.03, data, vector]  # noqa: UP031
+    row += [pg_array(names), foreground, background, pg_array(colors), accent]
+    row += ["{%.4f,%.4f,%.4f}" % lab, rng.random() < 0.03, pg_array(facets)]  # noqa: UP031
+    row += [data, vector]
     return tsv(row)
 
 
@@ -134,26 +144,41 @@ STAGE = """CREATE TEMP TABLE stage (id uuid, owner_id int, original_filename tex
   sha256 text, created float8, analyzed float8, description text,
   description_confidence float8, tags jsonb, tag_names text[], dom_fg text,
   dom_bg text, dom_colors text[], accent text, accent_lab float8[], is_bw bool,
-  embedding bytea, embedding_vector text)"""
-# The search vector exactly as services._search_vector builds it (checked below).
-INSERT = """INSERT INTO gallery_image (id, owner_id, file, thumbnail,
+  facet_keys text[], embedding bytea, embedding_vector text)"""
+# The search vector exactly as gallery.search.search_vector builds it (checked
+# after the load): owner-prefixed lexemes, weighted A/B/C.
+OWNER_LEXEMES = """setweight(array_to_tsvector(ARRAY(SELECT 'u' || owner_id || '_' ||
+  lexeme FROM unnest(to_tsvector('english'::regconfig, {text})))), '{weight}')"""
+SEARCH_VECTOR = " || ".join(
+    OWNER_LEXEMES.format(text=text, weight=weight)
+    for text, weight in [
+        ("description", "A"),
+        ("array_to_string(tag_names, ' ')", "B"),
+        ("regexp_replace(original_filename, '[_.\\-]+', ' ', 'g')", "C"),
+    ]
+).replace("%", "%%")
+INSERT = (
+    """INSERT INTO gallery_image (id, owner_id, file, thumbnail,
   original_filename, content_type, size_bytes, width, height, sha256, created_at,
   analysis_status, analyzer, analyzed_at, analysis_error, description,
   description_confidence, tags, tag_names, dominant_foreground,
   dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
-  search_vector, embedding {vcol})
+  facet_keys, search_vector)
 SELECT id, owner_id, format('images/%%s/%%s.%%s', owner_id, id, ext),
   format('thumbnails/%%s/%%s.jpg', owner_id, id), original_filename,
   content_type, size_bytes, width, height, sha256, to_timestamp(created), 'done',
   'local', to_timestamp(analyzed), '', description, description_confidence,
   tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,
-  setweight(to_tsvector('english'::regconfig, description), 'A')
-  || setweight(to_tsvector('english'::regconfig,
-               array_to_string(tag_names, ' ')), 'B')
-  || setweight(to_tsvector('english'::regconfig,
-               regexp_replace(original_filename, '[-_.]+', ' ', 'g')), 'C'),
-  embedding {vsel}
-FROM stage ORDER BY created"""  # time order: users' rows interleave as in real life
+  facet_keys, """
+    + SEARCH_VECTOR
+    + """
+FROM stage ORDER BY created"""
+)  # time order: users' rows interleave as in real life
+EMBEDDINGS = """INSERT INTO gallery_imageembedding (image_id, owner_id, {column})
+SELECT id, owner_id, {value} FROM stage WHERE embedding IS NOT NULL"""
+TAG_COUNTS = """INSERT INTO gallery_ownertag (owner_id, name, image_count)
+SELECT owner_id, tag, count(*) FROM gallery_image, unnest(tag_names) AS tag
+GROUP BY owner_id, tag"""
 
 
 def fill(dsn: str, rows: int) -> dict:
@@ -175,7 +200,7 @@ def fill(dsn: str, rows: int) -> dict:
     heavy, *others = [row[0] for row in cur.fetchall()]
     cur.execute(
         "SELECT 1 FROM information_schema.columns WHERE table_name = "
-        "'gallery_image' AND column_name = 'embedding_vector'"
+        "'gallery_imageembedding' AND column_name = 'vector'"
     )
     pgvector = cur.fetchone() is not None
     cur.execute(
@@ -215,15 +240,18 @@ def fill(dsn: str, rows: int) -> dict:
             )
             cur.copy_expert("COPY stage FROM STDIN", io.StringIO("".join(lines)))
     generated = time.perf_counter()
-    vcol, vsel = (
-        (", embedding_vector", ", embedding_vector::vector") if pgvector else ("", "")
+    cur.execute(INSERT)
+    column, value = (
+        ("vector", "embedding_vector::vector") if pgvector else ("data", "embedding")
     )
-    cur.execute(INSERT.format(vcol=vcol, vsel=vsel))
+    cur.execute(EMBEDDINGS.format(column=column, value=value))
+    cur.execute(TAG_COUNTS)
     inserted = time.perf_counter()
     for _, definition in indexes:
         cur.execute(definition)
     cur.execute("DROP TABLE stage")
-    cur.execute("VACUUM ANALYZE gallery_image")  # what autovacuum does in prod
+    for table in ("gallery_image", "gallery_imageembedding", "gallery_ownertag"):
+        cur.execute(f"VACUUM ANALYZE {table}")  # what autovacuum does in prod
     cur.execute("ANALYZE auth_user")
     cur.execute(
         "SELECT count(*), pg_size_pretty(pg_total_relation_size('gallery_image')),"
@@ -267,7 +295,6 @@ LISTINGS = [  # (case, query string of /images/)
 
 def cases(heavy, image_id) -> list[Case]:
     from django.conf import settings
-    from django.core.paginator import Paginator
     from django.db import connection
     from django.http import QueryDict
 
@@ -280,9 +307,10 @@ def cases(heavy, image_id) -> list[Case]:
             images = selectors.image_list(
                 owner=heavy, filters=selectors.image_filters(params)
             )
-            paginator = Paginator(images, settings.GALLERY_PAGE_SIZE)
-            page = paginator.get_page(params.get("page"))
-            return paginator.count, list(page.object_list)
+            page = selectors.image_page(
+                images, params.get("page"), per_page=settings.GALLERY_PAGE_SIZE
+            )
+            return page.paginator.count, page.object_list
 
         return run
 
@@ -546,14 +574,20 @@ def main() -> None:
 
 
 def check_search_vector(heavy_pk: int) -> None:
-    """The loaded search_vector equals what services._search_vector builds."""
-    from gallery import services
+    """The loaded search_vector equals what gallery.search builds."""
+    from gallery import search
     from gallery.models import Image
 
     for image in Image.objects.filter(owner_id=heavy_pk)[:20]:
+        vector = search.search_vector(
+            owner_id=image.owner_id,
+            description=image.description,
+            tag_names=image.tag_names,
+            filename=image.original_filename,
+        )
         built = (
             Image.objects.filter(pk=image.pk)
-            .annotate(v=services._search_vector(image))
+            .annotate(v=vector)
             .values_list("v", flat=True)[0]
         )
         assert built == image.search_vector, (built, image.search_vector)

@@ -108,7 +108,7 @@ class Image(models.Model):
 
 
 class ImageEmbedding(models.Model):
-    """An image's unit-length float32 embedding for similarity (gallery.similarity).
+    """An image's unit-length embedding for similarity (gallery.similarity).
 
     Kept apart from Image so that gallery rows stay narrow. Where PostgreSQL
     has pgvector, migration 0003 adds a ``vector`` column and the vector is
@@ -121,7 +121,7 @@ class ImageEmbedding(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    # Little-endian float32; empty where the pgvector column holds the vector.
+    # Little-endian float16; empty where the pgvector column holds the vector.
     data = models.BinaryField(null=True)
 
     def __str__(self) -> str:

@@ -13,8 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import upload_limit_for
@@ -23,7 +22,7 @@ from . import search
 from .analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
 from .colorspace import parse_hex, rgb_to_lab
 from .imaging import make_thumbnail, sha256_of
-from .models import AnalysisStatus, Image, OwnerTag
+from .models import AnalysisStatus, Image
 from .similarity import embedding_store
 from .validators import validate_image_file
 
@@ -327,17 +326,42 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
 def _count_tags(
     owner_id: int, *, added: Iterable[str] = (), removed: Iterable[str] = ()
 ) -> None:
-    """Keep OwnerTag in step with the tags of the owner's images."""
+    """Keep OwnerTag in step with the tags of the owner's images.
+
+    A constant number of statements however many tags change; the upsert
+    keeps concurrent changes of one owner's counts from losing each other.
+    """
     change = Counter(added)
     change.subtract(Counter(removed))
-    for name, delta in change.items():
-        if delta == 0:
-            continue
-        tag, _ = OwnerTag.objects.get_or_create(
-            owner_id=owner_id, name=name, defaults={"image_count": 0}
+    names = [name for name, delta in change.items() if delta]
+    if not names:
+        return
+    deltas = [change[name] for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO gallery_ownertag AS tag (owner_id, name, image_count)
+            SELECT %s, change.name, change.delta
+            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
+            WHERE change.delta > 0
+            ON CONFLICT (owner_id, name)
+            DO UPDATE SET image_count = tag.image_count + EXCLUDED.image_count
+            """,
+            [owner_id, names, deltas],
         )
-        OwnerTag.objects.filter(pk=tag.pk).update(image_count=F("image_count") + delta)
-    OwnerTag.objects.filter(owner_id=owner_id, image_count__lte=0).delete()
+        cursor.execute(
+            """
+            UPDATE gallery_ownertag AS tag
+            SET image_count = GREATEST(tag.image_count + change.delta, 0)
+            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
+            WHERE change.delta < 0 AND tag.owner_id = %s AND tag.name = change.name
+            """,
+            [names, deltas, owner_id],
+        )
+        cursor.execute(
+            "DELETE FROM gallery_ownertag WHERE owner_id = %s AND image_count = 0",
+            [owner_id],
+        )
 
 
 def image_delete(*, image: Image) -> None:

@@ -45,7 +45,9 @@ def move_embeddings_and_reindex(apps, schema_editor):
                     )
             else:
                 ImageEmbedding.objects.create(
-                    image_id=image.pk, owner_id=image.owner_id, data=vector.tobytes()
+                    image_id=image.pk,
+                    owner_id=image.owner_id,
+                    data=vector.astype("<f2").tobytes(),
                 )
         Image.objects.filter(pk=image.pk).update(
             search_vector=search.search_vector(
