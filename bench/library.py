@@ -97,7 +97,7 @@ def pg_array(items) -> str:
 
 def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
     """One analysed image as a TSV line for the stage table."""
-    from gallery import search  # after django.setup()
+    from gallery import search, similarity  # after django.setup()
 
     subject_no = rng.choices(range(len(SUBJECTS)), cum_weights=SUBJECT_CUM)[0]
     subject = SUBJECTS[subject_no]
@@ -126,7 +126,7 @@ def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
     vector = data = None
     if embed is not None:
         vector = embed(subject_no)
-        data = "\\\\x" + vector.astype("<f2").tobytes().hex()  # COPY-escaped bytea
+        data = "\\\\x" + similarity.to_bytes(vector).hex()  # COPY-escaped bytea
         vector = "[" + ",".join(f"{value:.6f}" for value in vector) + "]"
     row = [uuid.UUID(int=rng.getrandbits(128), version=4), owner, f"{name}.{ext}", ext]
     row += ["image/png" if ext == "png" else "image/jpeg"]

@@ -121,7 +121,8 @@ class ImageEmbedding(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    # Little-endian float16; empty where the pgvector column holds the vector.
+    # 8-bit values with a scale (gallery.similarity.to_bytes); empty where the
+    # pgvector column holds the vector.
     data = models.BinaryField(null=True)
 
     def __str__(self) -> str:

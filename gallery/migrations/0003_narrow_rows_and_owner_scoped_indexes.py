@@ -16,7 +16,7 @@ def move_embeddings_and_reindex(apps, schema_editor):
     """Embeddings move to their own table (a pgvector column where the
     extension exists); search vectors, facet keys and tag counts are rebuilt
     in their owner-scoped form (gallery/search.py)."""
-    from gallery import search
+    from gallery import search, similarity
 
     Image = apps.get_model("gallery", "Image")
     ImageEmbedding = apps.get_model("gallery", "ImageEmbedding")
@@ -47,7 +47,7 @@ def move_embeddings_and_reindex(apps, schema_editor):
                 ImageEmbedding.objects.create(
                     image_id=image.pk,
                     owner_id=image.owner_id,
-                    data=vector.astype("<f2").tobytes(),
+                    data=similarity.to_bytes(vector),
                 )
         Image.objects.filter(pk=image.pk).update(
             search_vector=search.search_vector(

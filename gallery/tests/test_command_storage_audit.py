@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
+from gallery.services import uploads
 
 # Deleting rows removes their objects on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,7 +143,7 @@ def test_a_thumbnail_is_cleared_when_the_original_is_unreadable(
 ):
     image = services.image_upload(owner=alice, file=make_upload())
     default_storage.delete(image.thumbnail.name)
-    monkeypatch.setattr(services, "make_thumbnail", _broken_thumbnail)
+    monkeypatch.setattr(uploads, "make_thumbnail", _broken_thumbnail)
 
     output = audit("--fix")
 

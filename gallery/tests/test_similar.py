@@ -4,6 +4,7 @@ Runs the real offline analyzer. Each test runs twice: ranking in PostgreSQL
 with pgvector (where the database has it) and the exact fallback in Python.
 """
 
+import numpy as np
 import pytest
 from PIL import Image as PILImage
 from PIL import ImageEnhance, ImageOps
@@ -137,3 +138,15 @@ def test_an_azure_described_image_still_gets_an_offline_embedding(
     image.refresh_from_db()
     assert image.analyzer == "azure"
     assert similarity.embedding_of(image) is not None
+
+
+def test_stored_embeddings_keep_their_size_and_cosine():
+    assert similarity.EMBEDDING_DIM == local_model.EMBEDDING_DIM
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, similarity.EMBEDDING_DIM))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    stored = b"".join(similarity.to_bytes(vector) for vector in vectors)
+    assert len(stored) == 50 * 260
+    restored = similarity.from_bytes(stored)
+    exact = vectors @ vectors[0]
+    assert np.abs(restored @ vectors[0] - exact).max() < 0.002

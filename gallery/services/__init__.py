@@ -1,0 +1,41 @@
+"""Writes: every change to images goes through these functions.
+
+uploads: storing new images; analysis: running and recording analysis;
+deletion: removing images, users and their objects.
+"""
+
+from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .deletion import (
+    image_delete,
+    image_delete_all,
+    image_delete_for_owner,
+    image_delete_many,
+    user_delete,
+)
+from .uploads import (
+    DuplicateImage,
+    StorageUnavailable,
+    UploadLimitReached,
+    UploadRefused,
+    clean_filename,
+    image_thumbnail_rebuild,
+    image_upload,
+)
+
+__all__ = [
+    "ANALYSIS_FIELDS",
+    "DuplicateImage",
+    "StorageUnavailable",
+    "UploadLimitReached",
+    "UploadRefused",
+    "clean_filename",
+    "image_analysis_schedule",
+    "image_analyze",
+    "image_delete",
+    "image_delete_all",
+    "image_delete_for_owner",
+    "image_delete_many",
+    "image_thumbnail_rebuild",
+    "image_upload",
+    "user_delete",
+]

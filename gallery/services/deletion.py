@@ -1,0 +1,78 @@
+"""Deletion: rows first, objects once the deletion has committed."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from ..models import Image
+from .analysis import count_tags
+
+logger = logging.getLogger(__name__)
+
+
+def image_delete(*, image: Image) -> None:
+    """Delete the row, then its objects once the deletion has committed."""
+    image_delete_many(images=[image])
+
+
+def image_delete_many(*, images: Iterable[Image]) -> int:
+    images = list(images)
+    names = [name for image in images for name in _object_names(image)]
+    with transaction.atomic():
+        rows = Image.objects.select_for_update().filter(
+            pk__in=[image.pk for image in images]
+        )
+        tags_by_owner: dict[int, list[str]] = {}
+        for owner_id, tag_names in rows.values_list("owner_id", "tag_names"):
+            tags_by_owner.setdefault(owner_id, []).extend(tag_names)
+        count = rows.delete()[1].get(Image._meta.label, 0)
+        for owner_id, tag_names in tags_by_owner.items():
+            count_tags(owner_id, removed=tag_names)
+        transaction.on_commit(lambda: delete_objects(names))
+    return count
+
+
+def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
+    """Delete the owner's images among ids; other ids are silently ignored."""
+    images = Image.objects.filter(owner=owner, pk__in=ids).only("file", "thumbnail")
+    return image_delete_many(images=images)
+
+
+def image_delete_all(*, owner) -> int:
+    """Delete every image of the owner, a batch at a time."""
+    deleted = 0
+    while batch := list(
+        Image.objects.filter(owner=owner).only("file", "thumbnail")[:500]
+    ):
+        deleted += image_delete_many(images=batch)
+    return deleted
+
+
+def user_delete(*, user) -> None:
+    """Delete a user with all their images and objects."""
+    names = [
+        name
+        for image in Image.objects.filter(owner=user).only("file", "thumbnail")
+        for name in _object_names(image)
+    ]
+    with transaction.atomic():
+        user.delete()
+        transaction.on_commit(lambda: delete_objects(names))
+
+
+def _object_names(image: Image) -> list[str]:
+    return [name for name in (image.file.name, image.thumbnail.name) if name]
+
+
+def delete_objects(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            # The row is gone; the object is an orphan that storage_audit finds.
+            logger.exception("Could not delete %s from storage", name)

@@ -1,0 +1,143 @@
+"""Uploads: validate, store and record a file, without ever half-writing it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from accounts.models import upload_limit_for
+
+from ..imaging import make_thumbnail, sha256_of
+from ..models import Image
+from ..validators import validate_image_file
+from .analysis import image_analysis_schedule
+from .deletion import delete_objects
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRefused(Exception):
+    """An upload that was not stored; the message is meant for the user."""
+
+
+class UploadLimitReached(UploadRefused):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You have reached your limit of {limit} images. "
+            "Delete some to upload more."
+        )
+        self.limit = limit
+
+
+class DuplicateImage(UploadRefused):
+    def __init__(self, existing: Image) -> None:
+        super().__init__("You already have this image.")
+        self.existing = existing
+
+
+class StorageUnavailable(UploadRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            "The image store is not answering right now; nothing was saved. "
+            "Please try again in a moment."
+        )
+
+
+def clean_filename(name: str) -> str:
+    """The last path component, printable, at most 255 characters.
+
+    The name is only ever displayed (escaped by templates); it never becomes
+    part of a storage key.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = os.path.basename(name.replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        keep = 255 - len(extension) - 2 if dot and len(extension) <= 10 else 255
+        name = f"{stem[:keep]}….{extension}" if keep < 255 else name[:255]
+    return name or "untitled"
+
+
+def image_upload(*, owner, file) -> Image:
+    """Validate, store and record one uploaded file, then analyse it.
+
+    Raises ValidationError for a file that is not an acceptable image and
+    UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
+    for a valid image that cannot be stored.
+    """
+    info = validate_image_file(file)
+    image = Image(
+        owner=owner,
+        original_filename=clean_filename(file.name),
+        content_type=info.content_type,
+        size_bytes=file.size,
+        width=info.width,
+        height=info.height,
+        sha256=sha256_of(file),
+    )
+    thumbnail = ContentFile(make_thumbnail(file))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Lock the owner's row so that parallel uploads of one user are
+            # counted one after the other and cannot pass the cap together.
+            get_user_model().objects.select_for_update().get(pk=owner.pk)
+            _refuse_duplicate_or_over_limit(image)
+            # The objects are written inside the lock: a slow store delays only
+            # this user's other uploads, and a failure here leaves no row.
+            try:
+                image.file.save(f"{image.id}.{info.extension}", file, save=False)
+                stored.append(image.file.name)
+                image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
+                stored.append(image.thumbnail.name)
+            except Exception as error:
+                logger.exception("Storing image %s failed", image.id)
+                raise StorageUnavailable() from error
+            image.full_clean()
+            image.save(force_insert=True)
+    except BaseException:
+        # No row was committed: remove whatever reached storage.
+        delete_objects(stored)
+        raise
+    image_analysis_schedule(image=image, data=_read_all(file))
+    return image
+
+
+def _refuse_duplicate_or_over_limit(image: Image) -> None:
+    mine = Image.objects.filter(owner_id=image.owner_id)
+    existing = mine.filter(sha256=image.sha256).first()
+    if existing is not None:
+        raise DuplicateImage(existing)
+    limit = upload_limit_for(image.owner)
+    if limit is not None and mine.count() >= limit:
+        raise UploadLimitReached(limit)
+
+
+def _read_all(file) -> bytes:
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    return data
+
+
+def image_thumbnail_rebuild(*, image: Image) -> Image:
+    """Make the thumbnail again from the stored original.
+
+    When the original cannot be read either, the field is cleared: pages then
+    show the original's URL, and the audit reports the missing original.
+    """
+    try:
+        with image.file.open("rb") as original:
+            thumbnail = ContentFile(make_thumbnail(original))
+        image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
+    except Exception:
+        logger.exception("Could not rebuild the thumbnail of %s", image.id)
+        image.thumbnail = ""
+    Image.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name or "")
+    return image
