@@ -115,8 +115,10 @@ class ImageEmbedding(models.Model):
     stored there instead of in ``data``.
     """
 
+    # DO_NOTHING lets a bulk delete of images be one statement: the services
+    # delete embeddings first, and a user's go with the owner (CASCADE below).
     image = models.OneToOneField(
-        Image, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+        Image, on_delete=models.DO_NOTHING, primary_key=True, related_name="embedding"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"

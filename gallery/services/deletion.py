@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from ..models import Image
+from ..models import Image, ImageEmbedding
 from .analysis import count_tags
 
 logger = logging.getLogger(__name__)
@@ -22,15 +22,16 @@ def image_delete(*, image: Image) -> None:
 
 def image_delete_many(*, images: Iterable[Image]) -> int:
     images = list(images)
+    ids = [image.pk for image in images]
     names = [name for image in images for name in _object_names(image)]
     with transaction.atomic():
-        rows = Image.objects.select_for_update().filter(
-            pk__in=[image.pk for image in images]
-        )
         tags_by_owner: dict[int, list[str]] = {}
-        for owner_id, tag_names in rows.values_list("owner_id", "tag_names"):
+        locked = Image.objects.select_for_update().filter(pk__in=ids)
+        for owner_id, tag_names in locked.values_list("owner_id", "tag_names"):
             tags_by_owner.setdefault(owner_id, []).extend(tag_names)
-        count = rows.delete()[1].get(Image._meta.label, 0)
+        # The embeddings first: both deletes are then single statements.
+        ImageEmbedding.objects.filter(image_id__in=ids).delete()
+        count, _ = Image.objects.filter(pk__in=ids).delete()
         for owner_id, tag_names in tags_by_owner.items():
             count_tags(owner_id, removed=tag_names)
         transaction.on_commit(lambda: delete_objects(names))

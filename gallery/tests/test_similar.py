@@ -150,3 +150,19 @@ def test_stored_embeddings_keep_their_size_and_cosine():
     restored = similarity.from_bytes(stored)
     exact = vectors @ vectors[0]
     assert np.abs(restored @ vectors[0] - exact).max() < 0.002
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_images_and_users_removes_their_embeddings(
+    photos, alice, bob, make_upload
+):
+    from gallery.models import ImageEmbedding
+
+    services.image_upload(
+        owner=bob, file=make_upload("bobs.jpg", data=jpeg(synthetic.photo_like(77)))
+    )
+    services.image_delete_many(images=[photos[200], photos[201]])
+    assert ImageEmbedding.objects.filter(owner=alice).count() == 6
+    services.user_delete(user=alice)
+    assert ImageEmbedding.objects.filter(owner_id=alice.pk).count() == 0
+    assert ImageEmbedding.objects.filter(owner=bob).count() == 1
