@@ -8,17 +8,24 @@ from .analysis import AnalysisError
 from .models import Image
 from .services import image_analyze
 
+MAX_RETRIES = 5
 
-@shared_task(
-    autoretry_for=(AnalysisError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-    acks_late=True,
-)
-def analyze_image(image_id: str) -> str:
+
+def retry_delay(error: AnalysisError, retries: int) -> float:
+    """The service's Retry-After when it gave one, else exponential backoff."""
+    return error.retry_after or min(300, 5 * 2**retries)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def analyze_image(self, image_id: str) -> str:
     image = Image.objects.filter(pk=image_id).first()
     if image is None:
         return "deleted"  # deleted before its turn came
-    image_analyze(image=image, raise_retryable=True)
+    try:
+        image_analyze(image=image, raise_retryable=True)
+    except AnalysisError as error:
+        # The image is kept with status failed meanwhile; the retry may fix it.
+        raise self.retry(
+            exc=error, countdown=retry_delay(error, self.request.retries)
+        ) from error
     return image.analysis_status

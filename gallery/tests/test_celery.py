@@ -4,12 +4,14 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import Retry
 from kombu.exceptions import OperationalError
 
 from gallery import services
+from gallery.analysis import AnalysisError
 from gallery.models import AnalysisStatus, Image
-from gallery.tasks import analyze_image
-from gallery.tests.analyzers import FIXED
+from gallery.tasks import analyze_image, retry_delay
+from gallery.tests.analyzers import FIXED, FixedAnalyzer
 from gallery.tests.support import BROKER, component_missing, redis_answers
 from image_repo_project.celery import app
 
@@ -92,3 +94,33 @@ def test_an_unreachable_broker_falls_back_to_inline_analysis(
     assert response.status_code == 200
     image = Image.objects.get(owner=alice)
     assert image.analysis_status == AnalysisStatus.DONE
+
+
+class BusyAnalyzer(FixedAnalyzer):
+    """Azure at its rate limit: retryable, with a Retry-After hint."""
+
+    def analyze(self, data):
+        raise AnalysisError("Rate limit reached.", retryable=True, retry_after=17)
+
+
+def test_a_rate_limited_task_retries_after_the_hint(
+    settings, alice, make_upload, monkeypatch
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    settings.GALLERY_ANALYZER = "gallery.tests.test_celery.BusyAnalyzer"
+    countdowns = []
+
+    def scheduled_retry(exc=None, countdown=None, **options):
+        # What the broker would be asked: run again in `countdown` seconds.
+        countdowns.append(countdown)
+        return Retry(exc=exc, when=countdown)
+
+    monkeypatch.setattr(analyze_image, "retry", scheduled_retry)
+    result = analyze_image.apply(args=[str(image.id)], throw=False)
+    assert result.state == "RETRY"
+    assert countdowns == [17]
+    image.refresh_from_db()
+    assert image.analysis_status == AnalysisStatus.FAILED
+    assert image.analysis_error == "Rate limit reached."
+    assert retry_delay(AnalysisError("x", retryable=True), 0) == 5
+    assert retry_delay(AnalysisError("x", retryable=True, retry_after=17), 3) == 17
