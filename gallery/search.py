@@ -135,3 +135,25 @@ def _lab_cell(lab) -> tuple[int, int, int]:
 
 def _lab_key(owner_id: int, cell: tuple[int, ...]) -> str:
     return f"lab:{owner_id}:" + ":".join(str(value) for value in cell)
+
+
+def indexed_fields(image) -> dict:
+    """search_vector and facet_keys for an image's current analysis fields."""
+    return {
+        "search_vector": search_vector(
+            owner_id=image.owner_id,
+            description=image.description,
+            tag_names=image.tag_names,
+            filename=image.original_filename,
+        ),
+        "facet_keys": facet_keys(
+            owner_id=image.owner_id,
+            tag_names=image.tag_names,
+            color_names=[
+                image.dominant_foreground,
+                image.dominant_background,
+                *image.dominant_colors,
+            ],
+            accent_lab=image.accent_lab,
+        ),
+    }

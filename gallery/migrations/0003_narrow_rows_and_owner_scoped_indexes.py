@@ -50,22 +50,7 @@ def move_embeddings_and_reindex(apps, schema_editor):
                     data=similarity.to_bytes(vector),
                 )
         Image.objects.filter(pk=image.pk).update(
-            search_vector=search.search_vector(
-                owner_id=image.owner_id,
-                description=image.description,
-                tag_names=image.tag_names,
-                filename=image.original_filename,
-            ),
-            facet_keys=search.facet_keys(
-                owner_id=image.owner_id,
-                tag_names=image.tag_names,
-                color_names=[
-                    image.dominant_foreground,
-                    image.dominant_background,
-                    *image.dominant_colors,
-                ],
-                accent_lab=image.accent_lab,
-            ),
+            **search.indexed_fields(image),
         )
         tag_counts.update((image.owner_id, name) for name in image.tag_names)
     OwnerTag.objects.bulk_create(

@@ -169,22 +169,7 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
         if tags_before is None:
             return image
         Image.objects.filter(pk=image.pk).update(
-            search_vector=search.search_vector(
-                owner_id=image.owner_id,
-                description=image.description,
-                tag_names=image.tag_names,
-                filename=image.original_filename,
-            ),
-            facet_keys=search.facet_keys(
-                owner_id=image.owner_id,
-                tag_names=image.tag_names,
-                color_names=[
-                    image.dominant_foreground,
-                    image.dominant_background,
-                    *image.dominant_colors,
-                ],
-                accent_lab=image.accent_lab,
-            ),
+            **search.indexed_fields(image),
             **{field: getattr(image, field) for field in ANALYSIS_FIELDS},
         )
         count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
