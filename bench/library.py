@@ -29,8 +29,6 @@ Results: bench/results/library-<rows>-<server>.txt (+ -compare- for 2 sizes).
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import random
@@ -40,238 +38,25 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
-import numpy as np
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from library_data import HEAVY, RARE_TAG, USERS, check_search_vector, fill  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "image_repo_bench"
-USERS, HEAVY, DIM = 1_000, 10_000, 256
-START, SPAN = 1_577_836_800.0, 5 * 365.25 * 86_400  # 2020-01-01, five years
-PLACES = ["", "", " on the beach", " in the park", " in a kitchen", " in the snow"]
-PLACES += [" on a table", " in the garden", " at night", " by a lake", " in a forest"]
-OPENINGS = ["A photo of ", "A close-up of ", "", "", "A blurry photo of "]
-SCENE_TAGS = """outdoor indoor sky grass person text water tree building cloud ground
-plant wall floor nature snow beach city street car table window road mountain sunset
-flower smile people clothing night sea sand food close-up""".split()  # noqa: SIM905
-COLORS = "black blue brown gray green orange pink purple red teal white yellow"
-COLORS = COLORS.split()
-COLOR_WEIGHTS = [14, 8, 7, 12, 8, 3, 2, 2, 4, 2, 13, 4]
-DIMS = [(4032, 3024), (3024, 4032), (4000, 3000), (1920, 1080), (1080, 1350)]
 # Settings for the benchmark process: production-like, no analysis, no upload cap.
 ENVIRONMENT = """DEBUG=false IMG_REPO_SECRET_KEY=bench GALLERY_ANALYZER=none
 GALLERY_UPLOAD_LIMIT=0 ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=false
 AWS_STORAGE_BUCKET_NAME= CELERY_BROKER_URL=
 DJANGO_SETTINGS_MODULE=image_repo_project.settings"""
-NAMES = ["IMG_{:04d}", "DSC{:05d}", "PXL_2023{:06d}", "{label}-{:d}", "Screenshot_{:d}"]
-
-
-def zipf_cum(n: int, s: float = 1.07) -> list[float]:
-    return list(accumulate(1 / (rank + 1) ** s for rank in range(n)))
-
-
-_classes = json.loads((ROOT / "gallery/analysis/local/imagenet_tags.json").read_text())[
-    "classes"
-]
-SUBJECTS = list({c["label"]: c for c in _classes[::3]}.values())[:300]
-random.Random(7).shuffle(SUBJECTS)  # popularity (Zipf rank) is a random order
-SUBJECT_CUM, SCENE_CUM = zipf_cum(len(SUBJECTS)), zipf_cum(len(SCENE_TAGS), 0.9)
-RARE_TAG = SUBJECTS[-1]["label"].lower()
-
-
-def tsv(values) -> str:
-    return "\t".join("\\N" if v is None else str(v) for v in values) + "\n"
-
-
-def pg_array(items) -> str:
-    return "{" + ",".join(f'"{item}"' for item in items) + "}"
-
-
-def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
-    """One analysed image as a TSV line for the stage table."""
-    from gallery import search, similarity  # after django.setup()
-
-    subject_no = rng.choices(range(len(SUBJECTS)), cum_weights=SUBJECT_CUM)[0]
-    subject = SUBJECTS[subject_no]
-    label, article = subject["label"], subject["article"]
-    text = rng.choice(OPENINGS) + (f"{article} " if article else "") + label
-    description = text[0].upper() + text[1:] + rng.choice(PLACES)
-    names = [label.lower(), *subject["parents"][:2]]
-    for _ in range(rng.randint(3, 8) - len(names)):
-        tag = rng.choices(SCENE_TAGS, cum_weights=SCENE_CUM)[0]
-        if tag not in names:
-            names.append(tag)
-    confidences = sorted(round(rng.uniform(0.3, 0.99), 3) for _ in names)[::-1]
-    tags = [{"name": n, "confidence": c} for n, c in zip(names, confidences)]  # noqa: B905
-    colors = sorted(set(rng.choices(COLORS, COLOR_WEIGHTS, k=3)))
-    foreground, background = colors[0], rng.choice(colors)
-    accent, lab = rng.choice(palette)
-    facets = search.facet_keys(
-        owner_id=owner,
-        tag_names=names,
-        color_names=[foreground, background, *colors],
-        accent_lab=list(lab),
-    )
-    ext = "png" if rng.random() < 0.1 else "jpg"
-    name = rng.choice(NAMES).format(rng.randrange(99999), label=label.replace(" ", "-"))
-    created = START + rng.random() * SPAN
-    vector = data = None
-    if embed is not None:
-        vector = embed(subject_no)
-        data = "\\\\x" + similarity.to_bytes(vector).hex()  # COPY-escaped bytea
-        vector = "[" + ",".join(f"{value:.6f}" for value in vector) + "]"
-    row = [uuid.UUID(int=rng.getrandbits(128), version=4), owner, f"{name}.{ext}", ext]
-    row += ["image/png" if ext == "png" else "image/jpeg"]
-    row += [int(rng.lognormvariate(14.6, 0.6)), *rng.choice(DIMS)]
-    row += [f"{rng.getrandbits(256):064x}", created, created + rng.uniform(1, 30)]
-    row += [description, round(rng.uniform(0.3, 0.95), 3), json.dumps(tags)]
-    row += [pg_array(names), foreground, background, pg_array(colors), accent]
-    row += ["{%.4f,%.4f,%.4f}" % lab, rng.random() < 0.03, pg_array(facets)]  # noqa: UP031
-    row += [data, vector]
-    return tsv(row)
-
-
-STAGE = """CREATE TEMP TABLE stage (id uuid, owner_id int, original_filename text,
-  ext text, content_type text, size_bytes bigint, width int, height int,
-  sha256 text, created float8, analyzed float8, description text,
-  description_confidence float8, tags jsonb, tag_names text[], dom_fg text,
-  dom_bg text, dom_colors text[], accent text, accent_lab float8[], is_bw bool,
-  facet_keys text[], embedding bytea, embedding_vector text)"""
-# The search vector exactly as gallery.search.search_vector builds it (checked
-# after the load): owner-prefixed lexemes, weighted A/B/C.
-OWNER_LEXEMES = """setweight(array_to_tsvector(ARRAY(SELECT 'u' || owner_id || '_' ||
-  lexeme FROM unnest(to_tsvector('english'::regconfig, {text})))), '{weight}')"""
-SEARCH_VECTOR = " || ".join(
-    OWNER_LEXEMES.format(text=text, weight=weight)
-    for text, weight in [
-        ("description", "A"),
-        ("array_to_string(tag_names, ' ')", "B"),
-        ("regexp_replace(original_filename, '[_.\\-]+', ' ', 'g')", "C"),
-    ]
-).replace("%", "%%")
-INSERT = (
-    """INSERT INTO gallery_image (id, owner_id, file, thumbnail,
-  original_filename, content_type, size_bytes, width, height, sha256, created_at,
-  analysis_status, analyzer, analyzed_at, analysis_error, description,
-  description_confidence, tags, tag_names, dominant_foreground,
-  dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
-  facet_keys, search_vector)
-SELECT id, owner_id, format('images/%%s/%%s.%%s', owner_id, id, ext),
-  format('thumbnails/%%s/%%s.jpg', owner_id, id), original_filename,
-  content_type, size_bytes, width, height, sha256, to_timestamp(created), 'done',
-  'local', to_timestamp(analyzed), '', description, description_confidence,
-  tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,
-  facet_keys, """
-    + SEARCH_VECTOR
-    + """
-FROM stage ORDER BY created"""
-)  # time order: users' rows interleave as in real life
-EMBEDDINGS = """INSERT INTO gallery_imageembedding (image_id, owner_id, {column})
-SELECT id, owner_id, {value} FROM stage WHERE embedding IS NOT NULL"""
-TAG_COUNTS = """INSERT INTO gallery_ownertag (owner_id, name, image_count)
-SELECT owner_id, tag, count(*) FROM gallery_image, unnest(tag_names) AS tag
-GROUP BY owner_id, tag"""
-
-
-def fill(dsn: str, rows: int) -> dict:
-    """Users, then images through COPY into a stage table; returns load facts."""
-    from gallery.colorspace import rgb_to_lab
-
-    started = time.perf_counter()
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'")
-    cur.execute(
-        "INSERT INTO auth_user (password, is_superuser, username, first_name, "
-        "last_name, email, is_staff, is_active, date_joined) SELECT '!', false, "
-        "CASE g WHEN 1 THEN 'heavy' ELSE 'user' || g END, '', '', '', false, true,"
-        " now() FROM generate_series(1, %s) g ORDER BY g RETURNING id",
-        [USERS],
-    )
-    heavy, *others = [row[0] for row in cur.fetchall()]
-    cur.execute(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = "
-        "'gallery_imageembedding' AND column_name = 'vector'"
-    )
-    pgvector = cur.fetchone() is not None
-    cur.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
-        "'gallery_image' AND indexname <> 'gallery_image_pkey'"
-    )
-    indexes = cur.fetchall()  # dropped for the load, rebuilt as defined after it
-    for name, _ in indexes:
-        cur.execute(f'DROP INDEX "{name}"')
-    cur.execute(STAGE)
-
-    prng = random.Random(3)
-    palette = []
-    for _ in range(2_000):
-        rgb = tuple(prng.randrange(256) for _ in range(3))
-        palette.append(("#" + bytes(rgb).hex(), rgb_to_lab(rgb)))
-    centroids = np.random.default_rng(5).standard_normal((len(SUBJECTS), DIM))
-    noise = np.random.default_rng(6)
-
-    def embed(subject_no: int) -> np.ndarray:
-        vector = centroids[subject_no] + 0.9 * noise.standard_normal(DIM)
-        return vector / np.linalg.norm(vector)
-
-    heavy_rng, other_rng = random.Random(1), random.Random(2)  # heavy: same rows
-    user_cum = list(accumulate(other_rng.lognormvariate(0, 1) for _ in others))
-
-    def other() -> int:
-        return other_rng.choices(others, cum_weights=user_cum)[0]
-
-    batches = [(HEAVY, heavy_rng, lambda: heavy, embed)]
-    batches.append((max(rows - HEAVY, USERS), other_rng, other, None))
-    for count, rng, owner, emb in batches:
-        for start in range(0, count, 50_000):
-            lines = (
-                image_row(rng, owner(), palette, emb)
-                for _ in range(min(50_000, count - start))
-            )
-            cur.copy_expert("COPY stage FROM STDIN", io.StringIO("".join(lines)))
-    generated = time.perf_counter()
-    cur.execute(INSERT)
-    column, value = (
-        ("vector", "embedding_vector::vector") if pgvector else ("data", "embedding")
-    )
-    cur.execute(EMBEDDINGS.format(column=column, value=value))
-    cur.execute(TAG_COUNTS)
-    inserted = time.perf_counter()
-    for _, definition in indexes:
-        cur.execute(definition)
-    cur.execute("DROP TABLE stage")
-    for table in ("gallery_image", "gallery_imageembedding", "gallery_ownertag"):
-        cur.execute(f"VACUUM ANALYZE {table}")  # what autovacuum does in prod
-    cur.execute("ANALYZE auth_user")
-    cur.execute(
-        "SELECT count(*), pg_size_pretty(pg_total_relation_size('gallery_image')),"
-        " version() FROM gallery_image"
-    )
-    total, size, version = cur.fetchone()
-    conn.close()
-    done = time.perf_counter()
-    return {
-        "heavy": heavy,
-        "rows": total,
-        "size": size,
-        "pgvector": pgvector,
-        "server": version.split(" on ")[0],
-        "load": (
-            f"{done - started:.0f} s (generate+COPY {generated - started:.0f} s, "
-            f"insert+tsvector {inserted - generated:.0f} s, indexes+vacuum "
-            f"{done - inserted:.0f} s)"
-        ),
-    }
 
 
 @dataclass
@@ -571,26 +356,6 @@ def main() -> None:
             if not args.keep:
                 shutil.rmtree(pg_dir, ignore_errors=True)
             print(f"stopped the embedded PostgreSQL in {pg_dir}")
-
-
-def check_search_vector(heavy_pk: int) -> None:
-    """The loaded search_vector equals what gallery.search builds."""
-    from gallery import search
-    from gallery.models import Image
-
-    for image in Image.objects.filter(owner_id=heavy_pk)[:20]:
-        vector = search.search_vector(
-            owner_id=image.owner_id,
-            description=image.description,
-            tag_names=image.tag_names,
-            filename=image.original_filename,
-        )
-        built = (
-            Image.objects.filter(pk=image.pk)
-            .annotate(v=vector)
-            .values_list("v", flat=True)[0]
-        )
-        assert built == image.search_vector, (built, image.search_vector)
 
 
 if __name__ == "__main__":
