@@ -15,6 +15,7 @@ pytest_plugins = [
     "gallery.tests.s3_server",
     "gallery.tests.fake_azure",
     "gallery.tests.browser",
+    "gallery.tests.offline",
 ]
 
 

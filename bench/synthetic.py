@@ -1,7 +1,7 @@
 """Deterministic synthetic images, made in memory with numpy + Pillow only.
 
 Shared by ``bench/make_efficientnet_reference.py`` (which records reference
-logits with PyTorch), ``gallery/tests/test_analysis_local.py`` (which checks the
+logits with PyTorch), ``gallery/tests/test_offline_model.py`` (which checks the
 ONNX graph against them) and ``bench/analysis.py`` (timings). Changing any
 generator invalidates ``gallery/tests/data/efficientnet_reference.json``: the
 fixture stores a checksum of every image so the test notices.
