@@ -6,6 +6,8 @@ instant; `make stop-db` stops it.
 
 from __future__ import annotations
 
+import warnings
+
 from django.conf import settings
 
 
@@ -13,7 +15,10 @@ def ensure_embedded_postgres(*, stop_at_exit: bool = False) -> None:
     """Start the embedded server for settings.EMBEDDED_PG_DIR, if configured."""
     if not settings.EMBEDDED_PG_DIR:
         return
-    import pgserver  # imported late: only machines without DATABASE_URL need it
+    with warnings.catch_warnings():
+        # platformdirs warns at import that XDG_RUNTIME_DIR is unset; harmless.
+        warnings.simplefilter("ignore")
+        import pgserver  # imported late: only machines without DATABASE_URL need it
 
     settings.EMBEDDED_PG_DIR.mkdir(parents=True, exist_ok=True)
     pgserver.get_server(
