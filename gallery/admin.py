@@ -30,6 +30,7 @@ class ImageAdmin(admin.ModelAdmin):
         "large_preview",
         "owner",
         "file",
+        "preview",
         "thumbnail",
         "original_filename",
         "content_type",

@@ -8,7 +8,10 @@ import io
 from PIL import Image as PILImage
 from PIL import ImageOps
 
-THUMBNAIL_SIZE = (480, 480)
+# Renditions stored beside each original, largest first: the preview is what
+# the image's page shows (originals can be huge, and browsers do not show
+# TIFF), the thumbnail is what the gallery's cards show.
+RENDITION_SIZES = {"preview": (1600, 1600), "thumbnail": (480, 480)}
 
 
 def sha256_of(file) -> str:
@@ -20,19 +23,24 @@ def sha256_of(file) -> str:
     return digest.hexdigest()
 
 
-def make_thumbnail(file) -> bytes:
-    """A JPEG no larger than THUMBNAIL_SIZE, upright, in RGB."""
+def make_renditions(file) -> dict[str, bytes]:
+    """JPEGs of RENDITION_SIZES, upright and in RGB, from one decode."""
     file.seek(0)
     with PILImage.open(file) as image:
-        image.draft("RGB", THUMBNAIL_SIZE)
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail(THUMBNAIL_SIZE)
-        if upright.mode != "RGB":
-            upright = flatten_to_rgb(upright)
-        out = io.BytesIO()
-        upright.save(out, "JPEG", quality=82, optimize=True)
+        image.draft("RGB", RENDITION_SIZES["preview"])
+        current = ImageOps.exif_transpose(image)
+        if current.mode != "RGB":
+            current = flatten_to_rgb(current)
+        renditions = {}
+        for name, size in RENDITION_SIZES.items():
+            # Each smaller rendition is made from the one before it.
+            current = current.copy()
+            current.thumbnail(size)
+            out = io.BytesIO()
+            current.save(out, "JPEG", quality=82, optimize=True)
+            renditions[name] = out.getvalue()
     file.seek(0)
-    return out.getvalue()
+    return renditions
 
 
 def flatten_to_rgb(image: PILImage.Image) -> PILImage.Image:

@@ -19,6 +19,10 @@ def thumbnail_key(instance: Image, filename: str) -> str:
     return f"thumbnails/{instance.owner_id}/{instance.id}.jpg"
 
 
+def preview_key(instance: Image, filename: str) -> str:
+    return f"previews/{instance.owner_id}/{instance.id}.jpg"
+
+
 class AnalysisStatus(models.TextChoices):
     PENDING = "pending", "Analysing…"
     RUNNING = "running", "Analysing…"
@@ -34,6 +38,7 @@ class Image(models.Model):
     )
     file = models.FileField(upload_to=image_key, max_length=255)
     thumbnail = models.FileField(upload_to=thumbnail_key, max_length=255, blank=True)
+    preview = models.FileField(upload_to=preview_key, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
     size_bytes = models.PositiveBigIntegerField()
@@ -101,6 +106,17 @@ class Image(models.Model):
         """A short-lived URL of the thumbnail (the original when there is none)."""
         shown = self.thumbnail or self.file
         return shown.url
+
+    @property
+    def preview_url(self) -> str:
+        """A short-lived URL of the preview (the original when there is none)."""
+        shown = self.preview or self.file
+        return shown.url
+
+    @property
+    def renditions(self) -> list:
+        """The stored renditions' fields (see gallery.imaging.RENDITION_SIZES)."""
+        return [self.preview, self.thumbnail]
 
     @property
     def alt_text(self) -> str:

@@ -18,7 +18,7 @@ from .uploads import (
     UploadLimitReached,
     UploadRefused,
     clean_filename,
-    image_thumbnail_rebuild,
+    image_renditions_rebuild,
     image_upload,
 )
 
@@ -35,7 +35,7 @@ __all__ = [
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
-    "image_thumbnail_rebuild",
+    "image_renditions_rebuild",
     "image_upload",
     "user_delete",
 ]

@@ -40,7 +40,9 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
 
 def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
     """Delete the owner's images among ids; other ids are silently ignored."""
-    images = Image.objects.filter(owner=owner, pk__in=ids).only("file", "thumbnail")
+    images = Image.objects.filter(owner=owner, pk__in=ids).only(
+        "file", "thumbnail", "preview"
+    )
     return image_delete_many(images=images)
 
 
@@ -48,7 +50,7 @@ def image_delete_all(*, owner) -> int:
     """Delete every image of the owner, a batch at a time."""
     deleted = 0
     while batch := list(
-        Image.objects.filter(owner=owner).only("file", "thumbnail")[:500]
+        Image.objects.filter(owner=owner).only("file", "thumbnail", "preview")[:500]
     ):
         deleted += image_delete_many(images=batch)
     return deleted
@@ -58,7 +60,9 @@ def user_delete(*, user) -> None:
     """Delete a user with all their images and objects."""
     names = [
         name
-        for image in Image.objects.filter(owner=user).only("file", "thumbnail")
+        for image in Image.objects.filter(owner=user).only(
+            "file", "thumbnail", "preview"
+        )
         for name in _object_names(image)
     ]
     with transaction.atomic():
@@ -67,7 +71,7 @@ def user_delete(*, user) -> None:
 
 
 def _object_names(image: Image) -> list[str]:
-    return [name for name in (image.file.name, image.thumbnail.name) if name]
+    return [field.name for field in (image.file, *image.renditions) if field]
 
 
 def delete_objects(names: list[str]) -> None:

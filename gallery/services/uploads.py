@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accounts.models import upload_limit_for
 
-from ..imaging import make_thumbnail, sha256_of
+from ..imaging import make_renditions, sha256_of
 from ..models import Image
 from ..validators import validate_image_file
 from .analysis import image_analysis_schedule
@@ -81,7 +81,7 @@ def image_upload(*, owner, file) -> Image:
         height=info.height,
         sha256=sha256_of(file),
     )
-    thumbnail = ContentFile(make_thumbnail(file))
+    renditions = make_renditions(file)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -94,8 +94,10 @@ def image_upload(*, owner, file) -> Image:
             try:
                 image.file.save(f"{image.id}.{info.extension}", file, save=False)
                 stored.append(image.file.name)
-                image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
-                stored.append(image.thumbnail.name)
+                for name, data in renditions.items():
+                    field = getattr(image, name)
+                    field.save(f"{image.id}.jpg", ContentFile(data), save=False)
+                    stored.append(field.name)
             except Exception as error:
                 logger.exception("Storing image %s failed", image.id)
                 raise StorageUnavailable() from error
@@ -126,18 +128,25 @@ def _read_all(file) -> bytes:
     return data
 
 
-def image_thumbnail_rebuild(*, image: Image) -> Image:
-    """Make the thumbnail again from the stored original.
+def image_renditions_rebuild(*, image: Image) -> Image:
+    """Make the preview and thumbnail again from the stored original.
 
-    When the original cannot be read either, the field is cleared: pages then
-    show the original's URL, and the audit reports the missing original.
+    Existing renditions are replaced. When the original cannot be read, the
+    fields are cleared: pages then show the original's URL, and the audit
+    reports the missing original.
     """
     try:
         with image.file.open("rb") as original:
-            thumbnail = ContentFile(make_thumbnail(original))
-        image.thumbnail.save(f"{image.id}.jpg", thumbnail, save=False)
+            renditions = make_renditions(original)
+        for name, data in renditions.items():
+            field = getattr(image, name)
+            if field:
+                field.storage.delete(field.name)
+            field.save(f"{image.id}.jpg", ContentFile(data), save=False)
     except Exception:
-        logger.exception("Could not rebuild the thumbnail of %s", image.id)
-        image.thumbnail = ""
-    Image.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name or "")
+        logger.exception("Could not rebuild the renditions of %s", image.id)
+        image.preview = image.thumbnail = ""
+    Image.objects.filter(pk=image.pk).update(
+        preview=image.preview.name or "", thumbnail=image.thumbnail.name or ""
+    )
     return image

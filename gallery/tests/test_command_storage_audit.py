@@ -18,7 +18,10 @@ from gallery.services import uploads
 # Deleting rows removes their objects on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLEAN = "0 objects without row, 0 rows without object, 0 rows without thumbnail."
+CLEAN = (
+    "0 objects without row, 0 rows without object, "
+    "0 rows without a preview or thumbnail."
+)
 
 
 def audit(*args) -> str:
@@ -48,7 +51,7 @@ def test_a_clean_library_reports_nothing_and_exits_0(alice, bob, make_upload):
 
     output = audit()
 
-    assert output == f"Checked 3 image rows and 6 objects: {CLEAN}\n"
+    assert output == f"Checked 3 image rows and 9 objects: {CLEAN}\n"
 
 
 def test_an_empty_library_is_clean():
@@ -69,7 +72,7 @@ def test_it_lists_objects_without_a_row_and_exits_non_zero(alice, bob, make_uplo
     for name in strays:
         assert f"object without row: {name}\n" in output
     assert image.file.name not in output
-    assert "Checked 1 image row and 5 objects: 3 objects without row," in output
+    assert "Checked 1 image row and 6 objects: 3 objects without row," in output
     assert error == "Found 3 problems; run with --fix to repair."
     assert all(default_storage.exists(name) for name in strays)
 
@@ -85,6 +88,7 @@ def test_fix_deletes_objects_without_a_row_only(alice, make_upload):
     assert not default_storage.exists(stray)
     assert default_storage.exists(image.file.name)
     assert default_storage.exists(image.thumbnail.name)
+    assert default_storage.exists(image.preview.name)
     assert CLEAN in audit()
 
 
@@ -102,7 +106,7 @@ def test_it_lists_rows_whose_original_is_missing(alice, make_upload):
     assert Image.objects.filter(pk=lost.pk).exists()
 
 
-def test_fix_deletes_a_row_whose_original_is_missing_with_its_thumbnail(
+def test_fix_deletes_a_row_whose_original_is_missing_with_its_renditions(
     alice, make_upload
 ):
     kept = services.image_upload(owner=alice, file=make_upload())
@@ -114,45 +118,50 @@ def test_fix_deletes_a_row_whose_original_is_missing_with_its_thumbnail(
     assert f"deleted row: {lost.id} {lost.file.name}\n" in output
     assert set(Image.objects.values_list("pk", flat=True)) == {kept.pk}
     assert not default_storage.exists(lost.thumbnail.name)
+    assert not default_storage.exists(lost.preview.name)
     assert default_storage.exists(kept.file.name)
-    assert audit() == f"Checked 1 image row and 2 objects: {CLEAN}\n"
+    assert audit() == f"Checked 1 image row and 3 objects: {CLEAN}\n"
 
 
-def test_a_missing_thumbnail_is_reported_and_rebuilt_by_fix(
+def test_missing_renditions_are_reported_and_rebuilt_by_fix(
     alice, alice_client, make_upload
 ):
-    image = services.image_upload(owner=alice, file=make_upload())
+    image = services.image_upload(owner=alice, file=make_upload(size=(2000, 1000)))
     default_storage.delete(image.thumbnail.name)
+    default_storage.delete(image.preview.name)
 
     output, _ = audit_failing()
     assert f"row without thumbnail: {image.id} {image.thumbnail.name}\n" in output
-    assert "1 row without thumbnail." in output
+    assert f"row without preview: {image.id} {image.preview.name}\n" in output
+    assert "1 row without a preview or thumbnail." in output
 
     output = audit("--fix")
 
-    assert f"rebuilt thumbnail: {image.id} {image.thumbnail.name}\n" in output
+    assert f"rebuilt renditions: {image.id}\n" in output
     image.refresh_from_db()
-    assert default_storage.exists(image.thumbnail.name)
-    with default_storage.open(image.thumbnail.name) as thumbnail:
-        assert PILImage.open(thumbnail).format == "JPEG"
-    assert audit() == f"Checked 1 image row and 2 objects: {CLEAN}\n"
+    for field, longest_side in ((image.thumbnail, 480), (image.preview, 1600)):
+        with default_storage.open(field.name) as rendition:
+            opened = PILImage.open(rendition)
+            assert opened.format == "JPEG"
+            assert max(opened.size) == longest_side
+    assert audit() == f"Checked 1 image row and 3 objects: {CLEAN}\n"
 
 
-def test_a_thumbnail_is_cleared_when_the_original_is_unreadable(
+def test_renditions_are_cleared_when_the_original_is_unreadable(
     alice, make_upload, monkeypatch
 ):
     image = services.image_upload(owner=alice, file=make_upload())
     default_storage.delete(image.thumbnail.name)
-    monkeypatch.setattr(uploads, "make_thumbnail", _broken_thumbnail)
+    monkeypatch.setattr(uploads, "make_renditions", _broken_renditions)
 
     output = audit("--fix")
 
-    assert f"cleared thumbnail: {image.id} {image.thumbnail.name}\n" in output
+    assert f"cleared renditions: {image.id}\n" in output
     image.refresh_from_db()
-    assert image.thumbnail.name == ""
+    assert (image.thumbnail.name, image.preview.name) == ("", "")
 
 
-def _broken_thumbnail(file):
+def _broken_renditions(file):
     raise OSError("unreadable")
 
 
@@ -180,6 +189,7 @@ def test_objects_in_another_owners_directory_still_count_as_referenced(
 
     assert default_storage.exists(image.file.name)
     assert default_storage.exists(image.thumbnail.name)
+    assert default_storage.exists(image.preview.name)
     assert Image.objects.filter(pk=image.pk).exists()
 
 
@@ -218,10 +228,9 @@ def test_the_audit_works_against_real_s3(s3_server, settings, alice, make_upload
     keys = {entry["Key"].removeprefix(f"{prefix}/") for entry in listing["Contents"]}
     bare.refresh_from_db()
     assert keys == {
-        kept.file.name,
-        kept.thumbnail.name,
-        bare.file.name,
-        bare.thumbnail.name,
+        name
+        for image in (kept, bare)
+        for name in (image.file.name, image.thumbnail.name, image.preview.name)
     }
     assert set(Image.objects.values_list("pk", flat=True)) == {kept.pk, bare.pk}
-    assert audit("--min-age", "0") == f"Checked 2 image rows and 4 objects: {CLEAN}\n"
+    assert audit("--min-age", "0") == f"Checked 2 image rows and 6 objects: {CLEAN}\n"

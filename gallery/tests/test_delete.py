@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def objects_of(image):
-    return [image.file.name, image.thumbnail.name]
+    return [image.file.name, image.preview.name, image.thumbnail.name]
 
 
 def test_the_owner_deletes_an_image_and_its_objects(alice_client, alice, make_upload):

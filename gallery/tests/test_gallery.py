@@ -1,9 +1,11 @@
 """Browsing: the gallery page, the detail page, and strangers' ids."""
 
+import io
 import uuid
 
 import pytest
 from django.test import Client
+from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
@@ -106,3 +108,19 @@ def test_a_visitor_is_asked_to_log_in_for_a_detail_page(alice, make_upload):
     response = Client().get(f"/images/{image.id}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_detail_page_shows_a_jpeg_preview_not_the_original(
+    alice_client, alice, make_upload
+):
+    # Browsers do not show TIFF, and originals can be many megabytes.
+    image = services.image_upload(
+        owner=alice, file=make_upload("scan.tiff", fmt="TIFF", size=(2400, 1800))
+    )
+    page = alice_client.get(f"/images/{image.id}/")
+    preview_url = image.preview.url
+    assert preview_url.split("/")[2] in page.content.decode()
+    served = Client().get(preview_url)
+    assert served["Content-Type"] == "image/jpeg"
+    preview = PILImage.open(io.BytesIO(b"".join(served.streaming_content)))
+    assert preview.size == (1600, 1200)

@@ -34,7 +34,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_uploads_are_stored_encrypted_with_sse_s3(s3, alice, make_upload):
     image = services.image_upload(owner=alice, file=make_upload())
     client = s3.client()
-    for key in (image.file.name, image.thumbnail.name):
+    for key in (image.file.name, image.preview.name, image.thumbnail.name):
         head = client.head_object(Bucket=s3.bucket, Key=key)
         assert head["ServerSideEncryption"] == "AES256"
     assert image.file.name == f"images/{alice.id}/{image.id}.jpg"
@@ -87,7 +87,7 @@ def test_deleting_the_image_removes_its_objects(s3, alice, alice_client, make_up
     image = services.image_upload(owner=alice, file=make_upload())
     alice_client.post(f"/images/{image.id}/delete/")
     client = s3.client()
-    for key in (image.file.name, image.thumbnail.name):
+    for key in (image.file.name, image.preview.name, image.thumbnail.name):
         with pytest.raises(ClientError) as error:
             client.head_object(Bucket=s3.bucket, Key=key)
         assert error.value.response["Error"]["Code"] == "404"

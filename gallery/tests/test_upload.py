@@ -36,6 +36,7 @@ def test_it_stores_one_image_with_its_metadata(alice_client, alice, make_upload)
     assert image.file.name == f"images/{alice.id}/{image.id}.jpg"
     assert default_storage.exists(image.file.name)
     assert default_storage.exists(image.thumbnail.name)
+    assert default_storage.exists(image.preview.name)
     assert image.size_bytes == default_storage.size(image.file.name)
     assert len(image.sha256) == 64
 
@@ -257,13 +258,15 @@ def animated_gif():
         ("tall.png", lambda: encoded(PILImage.new("RGB", (3, 3000), (1, 2, 3)), "PNG")),
     ],
 )
-def test_unusual_images_are_stored_with_a_thumbnail(
+def test_unusual_images_are_stored_with_renditions(
     alice_client, alice, make_upload, settings, name, make
 ):
     settings.GALLERY_ANALYZER = "local"
     response = post(alice_client, make_upload(name, data=make()))
     assert response.status_code == 200, response.content.decode()[-500:]
     image = Image.objects.get(owner=alice)
-    assert default_storage.exists(image.thumbnail.name)
+    for rendition in image.renditions:
+        with default_storage.open(rendition.name) as stored:
+            assert PILImage.open(stored).format == "JPEG"
     assert image.analysis_status in ("done", "skipped")
     assert alice_client.get(f"/images/{image.id}/").status_code == 200

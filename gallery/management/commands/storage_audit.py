@@ -13,11 +13,13 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from gallery.models import Image
-from gallery.services import image_delete_many, image_thumbnail_rebuild
+from gallery.services import image_delete_many, image_renditions_rebuild
 
-# The top-level prefixes the app writes (see gallery.models.image_key and
-# thumbnail_key), each with the Image field that references its objects.
-PREFIXES = {"images": "file", "thumbnails": "thumbnail"}
+# The top-level prefixes the app writes (see gallery.models.image_key,
+# preview_key and thumbnail_key), each with the Image field that references
+# its objects.
+PREFIXES = {"images": "file", "previews": "preview", "thumbnails": "thumbnail"}
+RENDITIONS = {prefix: field for prefix, field in PREFIXES.items() if prefix != "images"}
 # How many orphan candidates are checked against the database in one query.
 BATCH = 500
 
@@ -29,7 +31,7 @@ class Tally:
     too_new: int = 0
     objects_without_row: int = 0
     rows_without_object: int = 0
-    rows_without_thumbnail: int = 0
+    rows_without_rendition: int = 0
     fixed: int = 0
     fix_failures: int = 0
 
@@ -38,20 +40,21 @@ class Tally:
         return (
             self.objects_without_row
             + self.rows_without_object
-            + self.rows_without_thumbnail
+            + self.rows_without_rendition
         )
 
 
 class Command(BaseCommand):
     help = (
         "Compare storage with the database, one owner directory at a time: list "
-        "objects under images/ and thumbnails/ that no image references, and images "
-        "whose original or thumbnail is missing from storage. Exits with status 1 "
-        "when problems were found and not fixed. --fix deletes orphan objects, "
-        "deletes images whose original is gone, and rebuilds missing thumbnails "
-        "from the original. Storage is read with one listing per owner "
-        "directory; each suspected problem is confirmed with one more request "
-        "(on S3, a HEAD per missing object and per orphan's modification time)."
+        "objects under images/, previews/ and thumbnails/ that no image "
+        "references, and images whose original, preview or thumbnail is missing "
+        "from storage. Exits with status 1 when problems were found and not "
+        "fixed. --fix deletes orphan objects, deletes images whose original is "
+        "gone, and rebuilds missing previews and thumbnails from the original. "
+        "Storage is read with one listing per owner directory; each suspected "
+        "problem is confirmed with one more request (on S3, a HEAD per missing "
+        "object and per orphan's modification time)."
     )
 
     def add_arguments(self, parser):
@@ -107,7 +110,7 @@ class Command(BaseCommand):
         rows = list(
             Image.objects.filter(owner_id=owner_id)
             .order_by("created_at", "id")
-            .values_list("id", "file", "thumbnail")
+            .values_list("id", *PREFIXES.values(), named=True)
         )
         self.tally.rows += len(rows)
         stored = {
@@ -115,21 +118,31 @@ class Command(BaseCommand):
             for prefix, present in has_directory.items()
         }
         self.tally.objects += sum(len(names) for names in stored.values())
-        referenced = {name for _id, file, thumb in rows for name in (file, thumb)}
+        referenced = {
+            getattr(row, field) for row in rows for field in PREFIXES.values()
+        }
         for prefix in PREFIXES:
             self._report_objects_without_row(sorted(stored[prefix] - referenced))
 
         missing_originals = []
-        for image_id, file, thumbnail in rows:
-            if not _is_stored(file, stored["images"]):
-                self._say(f"row without object: {image_id} {file}")
+        for row in rows:
+            if not _is_stored(row.file, stored["images"]):
+                self._say(f"row without object: {row.id} {row.file}")
                 self.tally.rows_without_object += 1
-                missing_originals.append(image_id)
-            elif thumbnail and not _is_stored(thumbnail, stored["thumbnails"]):
-                self._say(f"row without thumbnail: {image_id} {thumbnail}")
-                self.tally.rows_without_thumbnail += 1
+                missing_originals.append(row.id)
+                continue
+            missing = [
+                (field, getattr(row, field))
+                for prefix, field in RENDITIONS.items()
+                if getattr(row, field)
+                and not _is_stored(getattr(row, field), stored[prefix])
+            ]
+            for field, name in missing:
+                self._say(f"row without {field}: {row.id} {name}")
+            if missing:
+                self.tally.rows_without_rendition += 1
                 if self.fix:
-                    self._rebuild_thumbnail(image_id, thumbnail)
+                    self._rebuild_renditions(row.id)
         if self.fix and missing_originals:
             self._delete_rows(missing_originals)
 
@@ -165,21 +178,21 @@ class Command(BaseCommand):
 
     def _delete_rows(self, image_ids: list) -> None:
         images = list(Image.objects.filter(pk__in=image_ids).order_by("created_at"))
-        # The service also removes their thumbnails once the deletion commits.
+        # The service also removes their renditions once the deletion commits.
         image_delete_many(images=images)
         for image in images:
             self._fixed(f"deleted row: {image.id} {image.file.name}")
 
-    def _rebuild_thumbnail(self, image_id, thumbnail: str) -> None:
-        image = Image.objects.filter(pk=image_id, thumbnail=thumbnail).first()
+    def _rebuild_renditions(self, image_id) -> None:
+        image = Image.objects.filter(pk=image_id).first()
         if image is None:
-            return  # changed or deleted meanwhile
-        image_thumbnail_rebuild(image=image)
+            return  # deleted meanwhile
+        image_renditions_rebuild(image=image)
         if image.thumbnail:
-            self._fixed(f"rebuilt thumbnail: {image_id} {image.thumbnail.name}")
+            self._fixed(f"rebuilt renditions: {image_id}")
         else:
-            # Pages fall back to the original when an image has no thumbnail.
-            self._fixed(f"cleared thumbnail: {image_id} {thumbnail}")
+            # Pages fall back to the original when an image has no renditions.
+            self._fixed(f"cleared renditions: {image_id}")
 
     def _say(self, line: str) -> None:
         self.stdout.write(line)
@@ -200,8 +213,9 @@ class Command(BaseCommand):
             f"{tally.objects_without_row} object{pluralize(tally.objects_without_row)}"
             f" without row, {tally.rows_without_object} "
             f"row{pluralize(tally.rows_without_object)} without object, "
-            f"{tally.rows_without_thumbnail} "
-            f"row{pluralize(tally.rows_without_thumbnail)} without thumbnail."
+            f"{tally.rows_without_rendition} "
+            f"row{pluralize(tally.rows_without_rendition)} without a preview or "
+            "thumbnail."
         )
         if tally.too_new:
             self.stdout.write(
@@ -247,10 +261,13 @@ def _is_stored(name: str, listed: set[str]) -> bool:
 
 def _unreferenced(names: list[str]) -> set[str]:
     """The names no image row references, whichever owner's row it would be."""
-    referenced = Image.objects.filter(Q(file__in=names) | Q(thumbnail__in=names))
+    fields = PREFIXES.values()
+    matches = Q()
+    for field in fields:
+        matches |= Q(**{f"{field}__in": names})
     found = set()
-    for file, thumbnail in referenced.values_list("file", "thumbnail"):
-        found.update((file, thumbnail))
+    for row in Image.objects.filter(matches).values_list(*fields):
+        found.update(row)
     return set(names) - found
 
 
