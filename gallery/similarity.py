@@ -79,7 +79,7 @@ def embedding_store(*, image: Image, embedding: list[float] | None) -> None:
         cursor.execute(
             "INSERT INTO gallery_imageembedding (image_id, owner_id, vector) "
             "VALUES (%s, %s, %s::vector)",
-            [image.pk, image.owner_id, _vector_literal(embedding)],
+            [image.pk, image.owner_id, vector_literal(embedding)],
         )
 
 
@@ -100,7 +100,8 @@ def embedding_of(image: Image) -> np.ndarray | None:
     return None if data is None else from_bytes(data)[0]
 
 
-def _vector_literal(embedding) -> str:
+def vector_literal(embedding) -> str:
+    """pgvector's text form of an embedding."""
     return "[" + ",".join(f"{value:.6f}" for value in embedding) + "]"
 
 

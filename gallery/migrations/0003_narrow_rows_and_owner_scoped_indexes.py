@@ -36,12 +36,11 @@ def move_embeddings_and_reindex(apps, schema_editor):
         if image.embedding is not None:
             vector = np.frombuffer(bytes(image.embedding), dtype="<f4")
             if pgvector:
-                literal = "[" + ",".join(f"{v:.6f}" for v in vector) + "]"
                 with connection.cursor() as cursor:
                     cursor.execute(
                         "INSERT INTO gallery_imageembedding (image_id, owner_id, vector)"
                         " VALUES (%s, %s, %s::vector)",
-                        [image.pk, image.owner_id, literal],
+                        [image.pk, image.owner_id, similarity.vector_literal(vector)],
                     )
             else:
                 ImageEmbedding.objects.create(
