@@ -87,7 +87,7 @@ def image_row(rng: random.Random, owner: int, palette, embed=None) -> str:
     if embed is not None:
         vector = embed(subject_no)
         data = "\\\\x" + similarity.to_bytes(vector).hex()  # COPY-escaped bytea
-        vector = "[" + ",".join(f"{value:.6f}" for value in vector) + "]"
+        vector = similarity.vector_literal(vector)
     row = [uuid.UUID(int=rng.getrandbits(128), version=4), owner, f"{name}.{ext}", ext]
     row += ["image/png" if ext == "png" else "image/jpeg"]
     row += [int(rng.lognormvariate(14.6, 0.6)), *rng.choice(DIMS)]
@@ -116,16 +116,17 @@ SEARCH_VECTOR = " || ".join(
         ("array_to_string(tag_names, ' ')", "B"),
         ("regexp_replace(original_filename, '[_.\\-]+', ' ', 'g')", "C"),
     ]
-).replace("%", "%%")
+)
 INSERT = (
-    """INSERT INTO gallery_image (id, owner_id, file, thumbnail,
+    """INSERT INTO gallery_image (id, owner_id, file, thumbnail, preview,
   original_filename, content_type, size_bytes, width, height, sha256, created_at,
   analysis_status, analyzer, analyzed_at, analysis_error, description,
   description_confidence, tags, tag_names, dominant_foreground,
   dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
   facet_keys, search_vector)
-SELECT id, owner_id, format('images/%%s/%%s.%%s', owner_id, id, ext),
-  format('thumbnails/%%s/%%s.jpg', owner_id, id), original_filename,
+SELECT id, owner_id, format('images/%s/%s.%s', owner_id, id, ext),
+  format('thumbnails/%s/%s.jpg', owner_id, id),
+  format('previews/%s/%s.jpg', owner_id, id), original_filename,
   content_type, size_bytes, width, height, sha256, to_timestamp(created), 'done',
   'local', to_timestamp(analyzed), '', description, description_confidence,
   tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,
