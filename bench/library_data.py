@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import psycopg2
 
-from gallery.analysis.base import AZURE_COLOR_NAMES
+from gallery.colorspace import COLOR_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS, HEAVY, DIM = 1_000, 10_000, 256
@@ -28,7 +28,7 @@ OPENINGS = ["A photo of ", "A close-up of ", "", "", "A blurry photo of "]
 SCENE_TAGS = """outdoor indoor sky grass person text water tree building cloud ground
 plant wall floor nature snow beach city street car table window road mountain sunset
 flower smile people clothing night sea sand food close-up""".split()  # noqa: SIM905
-COLORS = list(AZURE_COLOR_NAMES)
+COLORS = list(COLOR_NAMES)
 COLOR_WEIGHTS = [14, 8, 7, 12, 8, 3, 2, 2, 4, 2, 13, 4]
 DIMS = [(4032, 3024), (3024, 4032), (4000, 3000), (1920, 1080), (1080, 1350)]
 NAMES = ["IMG_{:04d}", "DSC{:05d}", "PXL_2023{:06d}", "{label}-{:d}", "Screenshot_{:d}"]

@@ -1,8 +1,29 @@
-"""Colour parsing and CIELAB conversion, for "nearest colour" search."""
+"""The colour vocabulary and colour arithmetic, shared by analysis and search.
+
+Kept free of the analyzer's libraries so that pages and selectors can use it
+without loading any model.
+"""
 
 from __future__ import annotations
 
 import re
+
+# Azure Computer Vision's colour names: every backend reports colours in these
+# words, and the gallery's colour filter offers them.
+COLOR_NAMES = (
+    "black",
+    "blue",
+    "brown",
+    "gray",
+    "green",
+    "orange",
+    "pink",
+    "purple",
+    "red",
+    "teal",
+    "white",
+    "yellow",
+)
 
 HEX_COLOR = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
@@ -16,6 +37,22 @@ def parse_hex(text: str) -> tuple[int, int, int] | None:
     if len(digits) == 3:
         digits = "".join(ch * 2 for ch in digits)
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def normalize_color(text: str) -> str | None:
+    """A colour name, or '#rrggbb' in lower case; None when ``text`` is neither."""
+    text = text.strip().lower()
+    if text in COLOR_NAMES:
+        return text
+    rgb = parse_hex(text)
+    if rgb is None:
+        return None
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def is_hex_color(color: str) -> bool:
+    """True for a normalised '#rrggbb' (see normalize_color)."""
+    return color.startswith("#")
 
 
 def _linear(channel: int) -> float:

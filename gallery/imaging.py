@@ -1,10 +1,11 @@
-"""Pillow helpers shared by uploads and analysis."""
+"""Pillow helpers shared by uploads and analysis: one home for pixel conversions."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 
+import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageOps
 
@@ -29,8 +30,7 @@ def make_renditions(file) -> dict[str, bytes]:
     with PILImage.open(file) as image:
         image.draft("RGB", RENDITION_SIZES["preview"])
         current = ImageOps.exif_transpose(image)
-        if current.mode != "RGB":
-            current = flatten_to_rgb(current)
+        current = to_rgb(current)
         renditions = {}
         for name, size in RENDITION_SIZES.items():
             # Each smaller rendition is made from the one before it.
@@ -43,14 +43,33 @@ def make_renditions(file) -> dict[str, bytes]:
     return renditions
 
 
-def flatten_to_rgb(image: PILImage.Image) -> PILImage.Image:
-    """RGB, with any transparency composited on white."""
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+def to_rgb(image: PILImage.Image) -> PILImage.Image:
+    """Any Pillow mode as 8-bit RGB, as a viewer would show it.
+
+    Transparency is composited over white; deep greyscale (16-bit, 32-bit
+    integer, float) is scaled to 8 bits by its range instead of clipped.
+    """
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if mode == "F":
+            low = float(np.nanmin(values, initial=0.0))
+            values = values - low
+            top = max(float(np.nanmax(values, initial=0.0)), 1e-9)
+        else:
+            deep = mode.startswith("I;16") or values.max(initial=0) > 255
+            top = 65535.0 if deep else 255.0
+        scaled = np.clip(np.nan_to_num(values) * (255.0 / top), 0, 255)
+        return PILImage.fromarray(scaled.astype(np.uint8), "L").convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        mode == "P" and "transparency" in image.info
+    ):
+        if mode == "La":  # premultiplied: Pillow converts it only to LA
+            image = image.convert("LA")
         rgba = image.convert("RGBA")
-        background = PILImage.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: scale to 8 bits rather than clip.
-        return image.point(lambda value: value / 256).convert("RGB")
-    return image.convert("RGB")
+        background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+        background.alpha_composite(rgba)
+        return background.convert("RGB")
+    return image.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX…

@@ -10,7 +10,6 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from .base import (
-    AZURE_COLOR_NAMES,
     AnalysisError,
     AnalysisResult,
     AnalysisSkipped,
@@ -20,7 +19,6 @@ from .base import (
 )
 
 __all__ = [
-    "AZURE_COLOR_NAMES",
     "AnalysisError",
     "AnalysisResult",
     "AnalysisSkipped",

@@ -22,8 +22,9 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from requests import exceptions as rex
 
+from ..colorspace import COLOR_NAMES
+from ..imaging import to_rgb
 from .base import (
-    AZURE_COLOR_NAMES,
     AnalysisError,
     AnalysisResult,
     AnalysisSkipped,
@@ -115,7 +116,7 @@ def _jpeg_copy(im: Image.Image) -> bytes:
         im.draft("RGB", size)  # decode at a reduced scale: far less memory
     im.seek(0)  # first frame of animations
     copy = ImageOps.exif_transpose(im)  # orientation on the copy only
-    copy = _to_rgb(copy)
+    copy = to_rgb(copy)
     # exif_transpose may have swapped the axes: recompute for the copy.
     size = _target_size(*copy.size)
     while True:
@@ -130,23 +131,6 @@ def _jpeg_copy(im: Image.Image) -> bytes:
         if min(smaller) < MIN_SIDE:
             raise AnalysisSkipped("no JPEG copy of this image fits Azure's 4 MB limit")
         size = smaller
-
-
-def _to_rgb(im: Image.Image) -> Image.Image:
-    if im.mode in ("RGBA", "LA", "PA") or (
-        im.mode == "P" and "transparency" in im.info
-    ):
-        # Flatten transparency onto white, as viewers show it.
-        rgba = im.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
-        # 16-bit/float greyscale: scale to 8 bit before RGB.
-        lo, hi = im.convert("F").getextrema()
-        span = (hi - lo) or 1.0
-        im = im.convert("F").point(lambda v: (v - lo) * 255.0 / span).convert("L")
-    return im.convert("RGB")
 
 
 # --- response mapping --------------------------------------------------------
@@ -195,7 +179,7 @@ def map_analysis(analysis) -> AnalysisResult:
     colors = Colors(
         dominant_foreground=_color_name(color.dominant_color_foreground),
         dominant_background=_color_name(color.dominant_color_background),
-        dominant_colors=[c for c in dict.fromkeys(dominant) if c in AZURE_COLOR_NAMES],
+        dominant_colors=[c for c in dict.fromkeys(dominant) if c in COLOR_NAMES],
         accent_color=_hex_color(color.accent_color),
         is_bw=bool(color.is_bw_img),
     )

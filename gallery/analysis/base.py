@@ -18,27 +18,13 @@ Rules every backend follows:
 * An image the backend deliberately does not analyse (too small, say) raises
   ``AnalysisSkipped`` with the reason; the image is kept and marked skipped.
 * Confidences are floats in [0, 1]. Colour names are Azure's twelve
-  (``AZURE_COLOR_NAMES``); ``accent_color`` is ``#rrggbb`` in lower case.
+  (``gallery.colorspace.COLOR_NAMES``); ``accent_color`` is ``#rrggbb`` in
+  lower case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-AZURE_COLOR_NAMES = (
-    "black",
-    "blue",
-    "brown",
-    "gray",
-    "green",
-    "orange",
-    "pink",
-    "purple",
-    "red",
-    "teal",
-    "white",
-    "yellow",
-)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from gallery.analysis.azure import (
     parse_retry_after,
     prepare_payload,
 )
-from gallery.analysis.base import AZURE_COLOR_NAMES
+from gallery.colorspace import COLOR_NAMES
 
 
 def encode(im: Image.Image, fmt: str, **params) -> bytes:
@@ -90,7 +90,7 @@ def test_grey_image_is_black_and_white_and_grey_becomes_gray(analyzer):
     assert result.colors.is_bw is True
     assert result.colors.dominant_background == "gray"  # Azure says "Grey"
     assert result.colors.dominant_colors == ["gray"]
-    assert set(result.colors.dominant_colors) <= set(AZURE_COLOR_NAMES)
+    assert set(result.colors.dominant_colors) <= set(COLOR_NAMES)
     assert result.description == "A black and white photo"
 
 

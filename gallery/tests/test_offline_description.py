@@ -10,7 +10,7 @@ from PIL import Image
 
 from bench import synthetic
 from gallery.analysis import get_analyzer
-from gallery.analysis.base import AZURE_COLOR_NAMES, Colors, Tag
+from gallery.analysis.base import Colors, Tag
 from gallery.analysis.local import (
     EMBEDDING_DIM,
     LocalAnalyzer,
@@ -27,6 +27,7 @@ from gallery.analysis.local.tags import (
     tag_scores,
     top_predictions,
 )
+from gallery.colorspace import COLOR_NAMES
 from gallery.tests.offline import (
     encode,
     faces_image,
@@ -158,10 +159,10 @@ def test_result_follows_the_contract(analyzer):
     assert len({t.name for t in result.tags}) == len(result.tags)
     c = result.colors
     assert isinstance(c, Colors)
-    assert c.dominant_foreground in AZURE_COLOR_NAMES
-    assert c.dominant_background in AZURE_COLOR_NAMES
+    assert c.dominant_foreground in COLOR_NAMES
+    assert c.dominant_background in COLOR_NAMES
     assert 1 <= len(c.dominant_colors) <= 3
-    assert set(c.dominant_colors) <= set(AZURE_COLOR_NAMES)
+    assert set(c.dominant_colors) <= set(COLOR_NAMES)
     assert c.accent_color == c.accent_color.lower() and len(c.accent_color) == 7
     assert len(result.embedding) == EMBEDDING_DIM
     # The same forward pass feeds the embedding and image_embedding().

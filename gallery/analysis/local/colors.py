@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..base import AZURE_COLOR_NAMES, Colors
+from ...colorspace import COLOR_NAMES
+from ..base import Colors
 
 # Work on a small copy: colour statistics do not need more pixels.
 SAMPLE_SIZE = 64
@@ -26,11 +27,11 @@ BW_CHROMA_P95 = 24
 MIN_DOMINANT_SHARE = 0.10
 MIN_ACCENT_SHARE = 0.02
 
-_IDX = {name: i for i, name in enumerate(AZURE_COLOR_NAMES)}
+_IDX = {name: i for i, name in enumerate(COLOR_NAMES)}
 
 
 def _name_indices(rgb: np.ndarray) -> np.ndarray:
-    """Index into AZURE_COLOR_NAMES for each RGB row of an (N, 3) uint8 array."""
+    """Index into COLOR_NAMES for each RGB row of an (N, 3) uint8 array."""
     c = rgb.astype(np.float32) / 255.0
     r, g, b = c[:, 0], c[:, 1], c[:, 2]
     v = c.max(axis=1)
@@ -86,7 +87,7 @@ def color_name(rgb: tuple[int, int, int] | str) -> str:
     arr = np.asarray([rgb], dtype=np.int64)
     if arr.shape != (1, 3) or arr.min() < 0 or arr.max() > 255:
         raise ValueError(f"not an RGB colour: {rgb!r}")
-    return AZURE_COLOR_NAMES[int(_name_indices(arr.astype(np.uint8))[0])]
+    return COLOR_NAMES[int(_name_indices(arr.astype(np.uint8))[0])]
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,8 @@ def _sample(img: Image.Image) -> np.ndarray:
 
 
 def _mode(names: np.ndarray) -> str:
-    counts = np.bincount(
-        names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES)
-    )
-    return AZURE_COLOR_NAMES[int(counts.argmax())]
+    counts = np.bincount(names.ravel().astype(np.int64), minlength=len(COLOR_NAMES))
+    return COLOR_NAMES[int(counts.argmax())]
 
 
 def _accent(arr: np.ndarray, is_bw: bool) -> str:
@@ -151,12 +150,10 @@ def color_stats(img: Image.Image) -> ColorStats:
     border_mask[:, :bx] = border_mask[:, -bx:] = True
     border = names[border_mask]
 
-    counts = np.bincount(
-        names.ravel().astype(np.int64), minlength=len(AZURE_COLOR_NAMES)
-    )
+    counts = np.bincount(names.ravel().astype(np.int64), minlength=len(COLOR_NAMES))
     total = counts.sum()
     order = np.argsort(-counts, kind="stable")
-    shares = {AZURE_COLOR_NAMES[i]: counts[i] / total for i in order if counts[i]}
+    shares = {COLOR_NAMES[i]: counts[i] / total for i in order if counts[i]}
     dominant = [n for n, sh in shares.items() if sh >= MIN_DOMINANT_SHARE][:3]
     if not dominant:
         dominant = [next(iter(shares))]

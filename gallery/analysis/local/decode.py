@@ -12,9 +12,9 @@ import contextlib
 import io
 import warnings
 
-import numpy as np
 from PIL import Image, ImageOps
 
+from ...imaging import to_rgb
 from ..base import AnalysisError
 
 # Longest side of the working copy handed to the analysis steps.
@@ -28,34 +28,6 @@ MAX_PIXELS = 100_000_000
 
 def _invalid(message: str) -> AnalysisError:
     return AnalysisError(message, retryable=False, code="invalid_image")
-
-
-def _to_rgb(img: Image.Image) -> Image.Image:
-    """Any Pillow mode -> RGB; transparency is composited over white."""
-    mode = img.mode
-    if mode == "RGB":
-        return img
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        # Deep greyscale: scale to 8 bits by the format's range, not by clipping.
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
-        if mode == "F":
-            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-            arr, top = arr - lo, max(hi - lo, 1e-9)
-        arr = np.clip(np.nan_to_num(arr) * (255.0 / top), 0, 255).astype(np.uint8)
-        return Image.fromarray(arr, "L").convert("RGB")
-    if (mode == "P" and "transparency" in img.info) or mode in (
-        "RGBA",
-        "LA",
-        "PA",
-        "La",
-        "RGBa",
-    ):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        background.alpha_composite(rgba)
-        return background.convert("RGB")
-    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX...
 
 
 def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
@@ -85,7 +57,7 @@ def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
             img.load()
             with contextlib.suppress(Exception):  # broken EXIF: keep as stored
                 img = ImageOps.exif_transpose(img)
-            img = _to_rgb(img)
+            img = to_rgb(img)
             if max(img.size) > work_size:
                 img.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
             return img
