@@ -11,6 +11,7 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
+    # Read through gallery.selectors.upload_allowance, the cap's one home.
     upload_limit = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -21,12 +22,3 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
-
-
-def upload_limit_for(user) -> int | None:
-    """How many images the user may keep; None means no limit."""
-    override = (
-        Profile.objects.filter(user=user).values_list("upload_limit", flat=True).first()
-    )
-    limit = settings.GALLERY_UPLOAD_LIMIT if override is None else override
-    return limit or None

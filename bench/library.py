@@ -83,7 +83,7 @@ def cases(heavy, image_id) -> list[Case]:
     from django.db import connection
     from django.http import QueryDict
 
-    from gallery import selectors, services, similarity
+    from gallery import selectors, services
     from gallery.models import Image
 
     def listing(query: str):
@@ -101,7 +101,7 @@ def cases(heavy, image_id) -> list[Case]:
 
     def similar():
         image = Image.objects.get(pk=image_id, owner=heavy)
-        return similarity.similar_images(image=image, limit=24)
+        return selectors.similar_images(image=image, limit=24)
 
     heavy_ids = list(Image.objects.filter(owner=heavy).values_list("id", flat=True))
     pick = random.Random(9)

@@ -1,8 +1,21 @@
+"""Operators' admin: images, and users with their image counts and upload limits.
+
+The user admin lives here rather than in accounts because what it adds
+(image counts, the upload limit, deleting a user's objects) is the gallery's.
+"""
+
+from __future__ import annotations
+
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from . import services
+from accounts.models import Profile
+
+from . import selectors, services
 from .models import Image
 
 
@@ -81,3 +94,53 @@ class ImageAdmin(admin.ModelAdmin):
         for image in queryset:
             services.image_analysis_schedule(image=image)
         messages.success(request, f"Re-analysis started for {queryset.count()} images.")
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    verbose_name_plural = "Upload limit"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [ProfileInline]
+    list_display = (
+        "username",
+        "email",
+        "is_staff",
+        "date_joined",
+        "image_count",
+        "upload_limit",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("profile")
+            .annotate(image_count=Count("images", distinct=True))
+        )
+
+    @admin.display(description="Images", ordering="image_count")
+    def image_count(self, user) -> int:
+        return user.image_count
+
+    @admin.display(description="Upload limit")
+    def upload_limit(self, user) -> str:
+        profile = getattr(user, "profile", None)
+        override = None if profile is None else profile.upload_limit
+        limit = selectors.upload_limit(override=override)
+        shown = "no limit" if limit is None else str(limit)
+        return shown if override is not None else f"{shown} (default)"
+
+    def delete_model(self, request, obj) -> None:
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user)

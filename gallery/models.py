@@ -8,19 +8,26 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
+# The top-level storage prefix of each file field: one directory per owner
+# under each, keys made of ids only (see storage_key), never user-supplied text.
+STORAGE_PREFIXES = {"file": "images", "preview": "previews", "thumbnail": "thumbnails"}
+
+
+def storage_key(field: str, instance: Image, extension: str) -> str:
+    return f"{STORAGE_PREFIXES[field]}/{instance.owner_id}/{instance.id}.{extension}"
+
 
 def image_key(instance: Image, filename: str) -> str:
-    """Storage key: owner id and image uuid only, never user-supplied text."""
-    extension = filename.rsplit(".", 1)[-1].lower()
-    return f"images/{instance.owner_id}/{instance.id}.{extension}"
+    """The original's key; its extension is the detected format's."""
+    return storage_key("file", instance, filename.rsplit(".", 1)[-1].lower())
 
 
 def thumbnail_key(instance: Image, filename: str) -> str:
-    return f"thumbnails/{instance.owner_id}/{instance.id}.jpg"
+    return storage_key("thumbnail", instance, "jpg")
 
 
 def preview_key(instance: Image, filename: str) -> str:
-    return f"previews/{instance.owner_id}/{instance.id}.jpg"
+    return storage_key("preview", instance, "jpg")
 
 
 class AnalysisStatus(models.TextChoices):

@@ -7,17 +7,28 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db.models import F, FloatField, QuerySet
 from django.db.models.functions import Power, Sqrt
 
-from . import search
-from .analysis import AZURE_COLOR_NAMES
-from .colorspace import parse_hex, rgb_to_lab
-from .models import Image, OwnerTag
+from accounts.models import Profile
+
+from . import search, similarity
+from .colorspace import (
+    COLOR_NAMES,
+    is_hex_color,
+    normalize_color,
+    parse_hex,
+    rgb_to_lab,
+)
+from .models import Image, ImageEmbedding, OwnerTag
+from .storage import download_url
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -39,30 +50,34 @@ class ImageFilters:
     def active(self) -> bool:
         return bool(self.q or self.tag or self.color)
 
+    @property
+    def color_is_hex(self) -> bool:
+        return is_hex_color(self.color)
 
-def image_filters(params) -> ImageFilters:
+
+def image_filters(params: Mapping[str, str]) -> ImageFilters:
     """Clean ?q=, ?tag=, ?color= and ?sort= from a query dict."""
     errors = []
-    color = params.get("color", "").strip().lower()
-    if color and color not in AZURE_COLOR_NAMES and parse_hex(color) is None:
+    given = params.get("color", "").strip()
+    color = normalize_color(given) if given else ""
+    if color is None:
         errors.append(
-            f"“{color[:30]}” is not a colour: use a name such as blue, or a "
+            f"“{given[:30]}” is not a colour: use a name such as blue, or a "
             "hex value such as #3366cc."
         )
-        color = ""
-    elif parse_hex(color):
-        color = "#" + color.lstrip("#")
     sort = params.get("sort", "newest")
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
-        color=color,
+        color=color or "",
         sort=sort if sort in SORTS else "newest",
         errors=errors,
     )
 
 
-def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]:
+def image_list(
+    *, owner: AbstractBaseUser, filters: ImageFilters | None = None
+) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
     images = Image.objects.filter(owner=owner)
@@ -70,11 +85,8 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
         images = images.filter(facet_keys__contains=[tag])
-    if filters.color in AZURE_COLOR_NAMES:
-        color = search.color_key(owner.pk, filters.color)
-        images = images.filter(facet_keys__contains=[color])
-    elif filters.color:
-        lab = rgb_to_lab(parse_hex(filters.color))
+    if filters.color_is_hex:
+        lab = rgb_to_lab(_rgb(filters.color))
         cells = search.lab_neighbourhood_keys(owner.pk, lab)
         images = (
             images.filter(facet_keys__overlap=cells)
@@ -82,19 +94,28 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
             .filter(color_distance__lte=search.MAX_COLOR_DISTANCE)
         )
         ordering = ("color_distance", *ordering)
+    elif filters.color in COLOR_NAMES:
+        color = search.color_key(owner.pk, filters.color)
+        images = images.filter(facet_keys__contains=[color])
     if filters.q:
         query = search.text_query(owner_id=owner.pk, text=filters.q)
         if query is None:
             return images.none()
         images = images.filter(search_vector=query)
-        if filters.sort == "newest" and not filters.color.startswith("#"):
+        if filters.sort == "newest" and not filters.color_is_hex:
             # Best match first when the person has not asked for an order.
             images = images.annotate(rank=SearchRank(F("search_vector"), query))
             ordering = ("-rank", *ordering)
     return images.order_by(*ordering)
 
 
-def image_page(images: QuerySet[Image], number, *, per_page: int) -> Page:
+def _rgb(color: str) -> tuple[int, int, int]:
+    rgb = parse_hex(color)
+    assert rgb is not None, "filters hold only normalised colours"
+    return rgb
+
+
+def image_page(images: QuerySet[Image], number: object, *, per_page: int) -> Page:
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
@@ -118,14 +139,79 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
     )
 
 
-def image_count(*, owner) -> int:
+def image_count(*, owner: AbstractBaseUser) -> int:
     return Image.objects.filter(owner=owner).count()
 
 
-def tag_counts(*, owner, limit: int = 15) -> list[tuple[str, int]]:
+def tag_counts(*, owner: AbstractBaseUser, limit: int = 15) -> list[tuple[str, int]]:
     """The owner's most common tags with their image counts."""
     return list(
         OwnerTag.objects.filter(owner=owner)
         .order_by("-image_count", "name")
         .values_list("name", "image_count")[:limit]
     )
+
+
+def image_download_url(*, image: Image) -> str:
+    """A short-lived URL that downloads the original under its original name."""
+    return download_url(image)
+
+
+def similar_images(
+    *, image: Image, limit: int = 12, min_similarity: float = 0.0
+) -> list[tuple[Image, float]]:
+    """The owner's other images most like ``image``, best first, with scores."""
+    ranked = similarity.rank_similar(
+        image_id=image.pk,
+        owner_id=image.owner_id,
+        limit=limit,
+        min_similarity=min_similarity,
+    )
+    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    return [(found[image_id], score) for image_id, score in ranked if image_id in found]
+
+
+def near_duplicates(*, image: Image, limit: int = 6) -> list[tuple[Image, float]]:
+    """The same photo resized, re-encoded or lightly edited, in the library."""
+    return similar_images(
+        image=image, limit=limit, min_similarity=similarity.NEAR_DUPLICATE
+    )
+
+
+def image_has_embedding(*, image: Image) -> bool:
+    return ImageEmbedding.objects.filter(image_id=image.pk).exists()
+
+
+@dataclass(frozen=True)
+class UploadAllowance:
+    """How many more images a user may keep; None in both fields: no limit."""
+
+    limit: int | None
+    left: int | None
+
+    @property
+    def reached(self) -> bool:
+        return self.left == 0
+
+
+def upload_limit(*, override: int | None) -> int | None:
+    """The limit for a user's override (None: the site's); None means no limit."""
+    limit = settings.GALLERY_UPLOAD_LIMIT if override is None else override
+    return limit or None
+
+
+def upload_allowance(*, owner: AbstractBaseUser) -> UploadAllowance:
+    """The owner's upload limit and what is left of it.
+
+    The upload service calls this while it holds the lock on the owner's row,
+    so that parallel uploads are counted one after the other.
+    """
+    override = (
+        Profile.objects.filter(user=owner)
+        .values_list("upload_limit", flat=True)
+        .first()
+    )
+    limit = upload_limit(override=override)
+    if limit is None:
+        return UploadAllowance(limit=None, left=None)
+    return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))

@@ -1,4 +1,7 @@
-"""Image embeddings and "looks alike" search, scoped to one owner.
+"""Image embeddings in PostgreSQL: their stored form and owner-scoped ranking.
+
+The storage-level library under the indexing service (writes) and the
+selectors (reads).
 
 Embeddings are unit-length vectors (cosine similarity = dot product) in their
 own narrow table, ImageEmbedding. Where PostgreSQL has pgvector, migration 0003
@@ -17,12 +20,14 @@ library.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 from django.db import connection
 
-from .models import Image, ImageEmbedding
+from .models import ImageEmbedding
 
 CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
@@ -30,13 +35,12 @@ CHUNK = 2000
 NEAR_DUPLICATE = 0.93
 
 
-# The offline model's embedding size (gallery.analysis.local.model), repeated
-# here so that web processes need not import the model's libraries.
+# The size of every image embedding (the offline model projects to it).
 EMBEDDING_DIM = 256
 STORED = np.dtype([("scale", "<f4"), ("values", "i1", (EMBEDDING_DIM,))])
 
 
-def to_bytes(embedding) -> bytes:
+def to_bytes(embedding: Sequence[float]) -> bytes:
     vector = np.asarray(embedding, dtype=np.float32)
     scale = float(np.abs(vector).max()) / 127 or 1.0
     stored = np.zeros(1, STORED)
@@ -65,59 +69,58 @@ def pgvector_enabled() -> bool:
     return _has_vector_column(connection.settings_dict["NAME"])
 
 
-def embedding_store(*, image: Image, embedding: list[float] | None) -> None:
-    """Save an image's embedding (None removes it)."""
-    ImageEmbedding.objects.filter(image_id=image.pk).delete()
-    if embedding is None or not Image.objects.filter(pk=image.pk).exists():
-        return
+def embedding_write(*, image_id, owner_id: int, embedding: Sequence[float]) -> None:
+    """Store an image's embedding in whichever column this database uses."""
     if not pgvector_enabled():
         ImageEmbedding.objects.create(
-            image_id=image.pk, owner_id=image.owner_id, data=to_bytes(embedding)
+            image_id=image_id, owner_id=owner_id, data=to_bytes(embedding)
         )
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO gallery_imageembedding (image_id, owner_id, vector) "
             "VALUES (%s, %s, %s::vector)",
-            [image.pk, image.owner_id, vector_literal(embedding)],
+            [image_id, owner_id, vector_literal(embedding)],
         )
 
 
-def embedding_of(image: Image) -> np.ndarray | None:
+def embedding_read(image_id) -> np.ndarray | None:
     if pgvector_enabled():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT vector::text FROM gallery_imageembedding WHERE image_id = %s",
-                [image.pk],
+                [image_id],
             )
             row = cursor.fetchone()
         return None if row is None else np.array(row[0].strip("[]").split(","), "<f4")
     data = (
-        ImageEmbedding.objects.filter(image_id=image.pk)
+        ImageEmbedding.objects.filter(image_id=image_id)
         .values_list("data", flat=True)
         .first()
     )
     return None if data is None else from_bytes(data)[0]
 
 
-def vector_literal(embedding) -> str:
+def vector_literal(embedding: Sequence[float]) -> str:
     """pgvector's text form of an embedding."""
     return "[" + ",".join(f"{value:.6f}" for value in embedding) + "]"
 
 
-def similar_images(
-    *, image: Image, limit: int = 12, min_similarity: float = 0.0
-) -> list[tuple[Image, float]]:
-    """The owner's other images most like ``image``, best first, with scores."""
+Ranked = list[tuple[uuid.UUID, float]]
+
+
+def rank_similar(
+    *, image_id, owner_id: int, limit: int, min_similarity: float
+) -> Ranked:
+    """Ids of the owner's other images nearest to ``image_id``, best first."""
     if pgvector_enabled():
-        ranked = _rank_in_database(image, limit, min_similarity)
+        ranked = _rank_in_database(image_id, owner_id, limit)
     else:
-        ranked = _rank_in_python(image, limit, min_similarity)
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
-    return [(found[image_id], score) for image_id, score in ranked if image_id in found]
+        ranked = _rank_in_python(image_id, owner_id, limit)
+    return [(other, score) for other, score in ranked if score >= min_similarity]
 
 
-def _rank_in_database(image: Image, limit: int, min_similarity: float):
+def _rank_in_database(image_id, owner_id: int, limit: int) -> Ranked:
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -129,42 +132,32 @@ def _rank_in_database(image: Image, limit: int, min_similarity: float):
             ORDER BY distance
             LIMIT %s
             """,
-            [image.pk, image.owner_id, image.pk, limit],
+            [image_id, owner_id, image_id, limit],
         )
-        ranked = [(image_id, 1 - distance) for image_id, distance in cursor.fetchall()]
-    return [(image_id, score) for image_id, score in ranked if score >= min_similarity]
+        return [(other, 1 - distance) for other, distance in cursor.fetchall()]
 
 
-def _rank_in_python(image: Image, limit: int, min_similarity: float):
-    query = embedding_of(image)
+def _rank_in_python(image_id, owner_id: int, limit: int) -> Ranked:
+    query = embedding_read(image_id)
     if query is None:
         return []
-    best_ids: list = []
+    best_ids: list[uuid.UUID] = []
     best_scores = np.empty(0, dtype=np.float32)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT image_id, data FROM gallery_imageembedding "
             "WHERE owner_id = %s AND image_id <> %s",
-            [image.owner_id, image.pk],
+            [owner_id, image_id],
         )
         while chunk := cursor.fetchmany(CHUNK):
             scores = from_bytes(b"".join(bytes(data) for _, data in chunk)) @ query
             # Keep the best `limit` of those kept so far and this chunk.
-            best_ids += [image_id for image_id, _ in chunk]
+            best_ids += [other for other, _ in chunk]
             best_scores = np.concatenate([best_scores, scores])
             keep = np.argsort(-best_scores, kind="stable")[:limit]
             best_ids = [best_ids[i] for i in keep]
             best_scores = best_scores[keep]
     return [
-        (image_id, float(score))
-        for image_id, score in zip(best_ids, best_scores, strict=True)
-        if score >= min_similarity
+        (other, float(score))
+        for other, score in zip(best_ids, best_scores, strict=True)
     ]
-
-
-def near_duplicates(*, image: Image, limit: int = 6) -> list[tuple[Image, float]]:
-    return similar_images(image=image, limit=limit, min_similarity=NEAR_DUPLICATE)
-
-
-def has_embedding(image: Image) -> bool:
-    return ImageEmbedding.objects.filter(image_id=image.pk).exists()

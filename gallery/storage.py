@@ -2,18 +2,22 @@
 
 Files live outside any static or media directory a web server would list; the
 only way to read one is a URL carrying a Django signature of its key, checked
-by ``gallery.views.media_file``. The lifetime matches S3's presigned URLs.
+by ``image_repo_project.views.media_file``. The lifetime matches S3's presigned URLs.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+
+logger = logging.getLogger(__name__)
 
 SALT = "gallery.media"
 
@@ -58,3 +62,16 @@ def download_url(image) -> str:
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}
     )
+
+
+def delete_objects(names: Iterable[str]) -> None:
+    """Delete objects from the default storage, logging (not raising) failures.
+
+    Callers have already removed or never committed the rows; an object left
+    behind is an orphan that ``storage_audit`` finds.
+    """
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete %s from storage", name)

@@ -7,6 +7,7 @@ from celery import shared_task
 from .analysis import AnalysisError
 from .models import Image
 from .services import image_analyze
+from .services.analysis import ANALYSIS_TASK
 
 MAX_RETRIES = 5
 
@@ -16,7 +17,7 @@ def retry_delay(error: AnalysisError, retries: int) -> float:
     return error.retry_after or min(300, 5 * 2**retries)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(name=ANALYSIS_TASK, bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def analyze_image(self, image_id: str) -> str:
     image = Image.objects.filter(pk=image_id).first()
     if image is None:

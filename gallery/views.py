@@ -1,26 +1,18 @@
-from __future__ import annotations
+"""The gallery's pages: parse the request, call one service or selector, render."""
 
-import mimetypes
+from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage, storages
-from django.db import connection
-from django.http import FileResponse, Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import upload_limit_for
-
-from . import selectors, services, similarity
-from .analysis import AZURE_COLOR_NAMES
+from . import selectors, services
+from .colorspace import COLOR_NAMES
 from .forms import BulkDeleteForm, UploadForm
 from .models import Image
-from .storage import PrivateFileSystemStorage, download_url, read_media_token
 
 
 def _get_image_for_owner(request, image_id) -> Image:
@@ -29,10 +21,7 @@ def _get_image_for_owner(request, image_id) -> Image:
 
 
 def _uploads_left(user) -> int | None:
-    limit = upload_limit_for(user)
-    if limit is None:
-        return None
-    return max(limit - selectors.image_count(owner=user), 0)
+    return selectors.upload_allowance(owner=user).left
 
 
 def home(request):
@@ -58,7 +47,7 @@ def image_list(request):
             "page": page,
             "filters": filters,
             "sorts": selectors.SORTS,
-            "colors": AZURE_COLOR_NAMES,
+            "colors": COLOR_NAMES,
             "tag_counts": selectors.tag_counts(owner=request.user),
             "query_string": _query_without(request.GET, "page"),
             "clear_urls": {
@@ -126,8 +115,8 @@ def image_detail(request, image_id):
         "gallery/detail.html",
         {
             "image": image,
-            "download_url": download_url(image),
-            "near_duplicates": similarity.near_duplicates(image=image),
+            "download_url": selectors.image_download_url(image=image),
+            "near_duplicates": selectors.near_duplicates(image=image),
         },
     )
 
@@ -141,8 +130,8 @@ def image_similar(request, image_id):
         "gallery/similar.html",
         {
             "image": image,
-            "matches": similarity.similar_images(image=image, limit=24),
-            "has_embedding": similarity.has_embedding(image),
+            "matches": selectors.similar_images(image=image, limit=24),
+            "has_embedding": selectors.image_has_embedding(image=image),
         },
     )
 
@@ -186,55 +175,3 @@ def image_reanalyze(request, image_id):
     image = _get_image_for_owner(request, image_id)
     services.image_analysis_schedule(image=image)
     return redirect("gallery:detail", image_id=image.id)
-
-
-@require_GET
-def media_file(request, token):
-    """Serve a locally stored image to whoever holds a valid, unexpired URL."""
-    storage = storages["default"]
-    if not isinstance(storage, PrivateFileSystemStorage):
-        raise Http404
-    try:
-        grant = read_media_token(token)
-    except signing.BadSignature:
-        return HttpResponseForbidden("This image link is invalid or has expired.")
-    if not storage.exists(grant.name):
-        raise Http404
-    content_type, _ = mimetypes.guess_type(grant.name)
-    response = FileResponse(
-        storage.open(grant.name, "rb"),
-        content_type=content_type or "application/octet-stream",
-    )
-    response["Cache-Control"] = f"private, max-age={settings.IMAGE_URL_MAX_AGE}"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if grant.content_disposition:
-        response["Content-Disposition"] = grant.content_disposition
-    return response
-
-
-@never_cache
-@require_GET
-def healthz(request):
-    checks = {"database": _check(_ping_database), "storage": _check(_ping_storage)}
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks},
-        status=200 if healthy else 503,
-    )
-
-
-def _check(probe) -> str:
-    try:
-        probe()
-    except Exception as error:
-        return f"error: {error.__class__.__name__}"
-    return "ok"
-
-
-def _ping_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
-def _ping_storage() -> None:
-    default_storage.exists("healthz")

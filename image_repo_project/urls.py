@@ -3,11 +3,13 @@ from django.urls import include, path
 
 from gallery import views as gallery_views
 
+from . import views
+
 urlpatterns = [
     path("", gallery_views.home, name="home"),
-    path("healthz", gallery_views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("images/", include("gallery.urls")),
-    path("media/<str:token>/", gallery_views.media_file, name="media_file"),
+    path("media/<str:token>/", views.media_file, name="media_file"),
     path("admin/", admin.site.urls),
 ]

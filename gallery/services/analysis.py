@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 
+from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from .. import search
-from ..analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
+from ..analysis import (
+    AnalysisError,
+    AnalysisResult,
+    AnalysisSkipped,
+    BaseAnalyzer,
+    get_analyzer,
+)
 from ..colorspace import parse_hex, rgb_to_lab
 from ..models import AnalysisStatus, Image
-from ..similarity import embedding_store
+from .indexing import KEEP_EMBEDDING, EmbeddingUpdate, image_index
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that runs image_analyze on a worker (gallery.tasks). Queued
+# by name, so that the services never import the task module that imports them.
+ANALYSIS_TASK = "gallery.tasks.analyze_image"
 
 
 def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
@@ -32,10 +41,8 @@ def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
 
 
 def _queue_analysis(image_id: str) -> None:
-    from ..tasks import analyze_image
-
     try:
-        analyze_image.delay(image_id)
+        current_app.send_task(ANALYSIS_TASK, args=[image_id])
     except Exception:
         # The broker is down: analyse here rather than leave the image pending.
         logger.exception("Could not queue the analysis of %s", image_id)
@@ -93,12 +100,13 @@ def image_analyze(
         )
         raise
     _apply_result(image, result)
-    _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
-    embedding_store(image=image, embedding=result.embedding or _offline_embedding(data))
-    return image
+    embedding = result.embedding or _offline_embedding(data)
+    return _finish_analysis(
+        image, AnalysisStatus.DONE, "", analyzer, embedding=embedding
+    )
 
 
-def _offline_embedding(data: bytes) -> list[float] | None:
+def _offline_embedding(data: bytes) -> Sequence[float] | None:
     """Similarity always uses the offline model's embedding, whichever backend
     described the image; without it the image is simply not matched."""
     # Imported here: numpy, onnxruntime and OpenCV load only where analysis runs.
@@ -152,7 +160,14 @@ ANALYSIS_FIELDS = [
 ]
 
 
-def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Image:
+def _finish_analysis(
+    image: Image,
+    status: str,
+    error: str,
+    analyzer: BaseAnalyzer | None = None,
+    *,
+    embedding: EmbeddingUpdate = KEEP_EMBEDDING,
+) -> Image:
     image.analysis_status = status
     image.analysis_error = error
     image.analyzer = getattr(analyzer, "name", "")
@@ -169,49 +184,7 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
         if tags_before is None:
             return image
         Image.objects.filter(pk=image.pk).update(
-            **search.indexed_fields(image),
-            **{field: getattr(image, field) for field in ANALYSIS_FIELDS},
+            **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
         )
-        count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
+        image_index(image=image, tags_before=tags_before, embedding=embedding)
     return image
-
-
-def count_tags(
-    owner_id: int, *, added: Iterable[str] = (), removed: Iterable[str] = ()
-) -> None:
-    """Keep OwnerTag in step with the tags of the owner's images.
-
-    A constant number of statements however many tags change; the upsert
-    keeps concurrent changes of one owner's counts from losing each other.
-    """
-    change = Counter(added)
-    change.subtract(Counter(removed))
-    names = [name for name, delta in change.items() if delta]
-    if not names:
-        return
-    deltas = [change[name] for name in names]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO gallery_ownertag AS tag (owner_id, name, image_count)
-            SELECT %s, change.name, change.delta
-            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
-            WHERE change.delta > 0
-            ON CONFLICT (owner_id, name)
-            DO UPDATE SET image_count = tag.image_count + EXCLUDED.image_count
-            """,
-            [owner_id, names, deltas],
-        )
-        cursor.execute(
-            """
-            UPDATE gallery_ownertag AS tag
-            SET image_count = GREATEST(tag.image_count + change.delta, 0)
-            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
-            WHERE change.delta < 0 AND tag.owner_id = %s AND tag.name = change.name
-            """,
-            [names, deltas, owner_id],
-        )
-        cursor.execute(
-            "DELETE FROM gallery_ownertag WHERE owner_id = %s AND image_count = 0",
-            [owner_id],
-        )

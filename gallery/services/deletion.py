@@ -6,11 +6,11 @@ import logging
 import uuid
 from collections.abc import Iterable
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 
-from ..models import Image, ImageEmbedding
-from .analysis import count_tags
+from ..models import Image
+from ..storage import delete_objects
+from .indexing import images_unindex
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,8 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
         locked = Image.objects.select_for_update().filter(pk__in=ids)
         for owner_id, tag_names in locked.values_list("owner_id", "tag_names"):
             tags_by_owner.setdefault(owner_id, []).extend(tag_names)
-        # The embeddings first: both deletes are then single statements.
-        ImageEmbedding.objects.filter(image_id__in=ids).delete()
+        images_unindex(image_ids=ids, tags_by_owner=tags_by_owner)
         count, _ = Image.objects.filter(pk__in=ids).delete()
-        for owner_id, tag_names in tags_by_owner.items():
-            count_tags(owner_id, removed=tag_names)
         transaction.on_commit(lambda: delete_objects(names))
     return count
 
@@ -72,12 +69,3 @@ def user_delete(*, user) -> None:
 
 def _object_names(image: Image) -> list[str]:
     return [field.name for field in (image.file, *image.renditions) if field]
-
-
-def delete_objects(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            # The row is gone; the object is an orphan that storage_audit finds.
-            logger.exception("Could not delete %s from storage", name)

@@ -7,16 +7,18 @@ import os
 import unicodedata
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from accounts.models import upload_limit_for
-
 from ..imaging import make_renditions, sha256_of
 from ..models import Image
+from ..selectors import upload_allowance
+from ..storage import delete_objects
 from ..validators import validate_image_file
 from .analysis import image_analysis_schedule
-from .deletion import delete_objects
+from .indexing import image_index
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def clean_filename(name: str) -> str:
     return name or "untitled"
 
 
-def image_upload(*, owner, file) -> Image:
+def image_upload(*, owner: AbstractBaseUser, file: File) -> Image:
     """Validate, store and record one uploaded file, then analyse it.
 
     Raises ValidationError for a file that is not an acceptable image and
@@ -103,6 +105,8 @@ def image_upload(*, owner, file) -> Image:
                 raise StorageUnavailable() from error
             image.full_clean()
             image.save(force_insert=True)
+            # Findable by its file name from now on, analysed or not.
+            image_index(image=image)
     except BaseException:
         # No row was committed: remove whatever reached storage.
         delete_objects(stored)
@@ -116,12 +120,12 @@ def _refuse_duplicate_or_over_limit(image: Image) -> None:
     existing = mine.filter(sha256=image.sha256).first()
     if existing is not None:
         raise DuplicateImage(existing)
-    limit = upload_limit_for(image.owner)
-    if limit is not None and mine.count() >= limit:
-        raise UploadLimitReached(limit)
+    allowance = upload_allowance(owner=image.owner)
+    if allowance.reached and allowance.limit is not None:
+        raise UploadLimitReached(allowance.limit)
 
 
-def _read_all(file) -> bytes:
+def _read_all(file: File) -> bytes:
     file.seek(0)
     data = file.read()
     file.seek(0)

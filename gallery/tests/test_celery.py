@@ -89,7 +89,7 @@ def test_an_unreachable_broker_falls_back_to_inline_analysis(
         # What kombu raises when Redis refuses the connection.
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379.")
 
-    monkeypatch.setattr(analyze_image, "delay", broker_down)
+    monkeypatch.setattr(app, "send_task", broker_down)
     response = alice_client.post("/images/upload/", {"images": [make_upload()]})
     assert response.status_code == 200
     image = Image.objects.get(owner=alice)

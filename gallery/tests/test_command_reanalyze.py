@@ -90,9 +90,15 @@ def status_of(image: Image) -> str:
     return Image.objects.get(pk=image.pk).analysis_status
 
 
-def test_uploads_in_these_tests_start_unanalysed(alice, make_upload):
+def test_with_analysis_off_an_upload_is_kept_and_marked_not_analysed(
+    alice, alice_client, make_upload, settings
+):
+    settings.GALLERY_ANALYZER = "none"
     image = services.image_upload(owner=alice, file=make_upload())
-    assert status_of(image) == AnalysisStatus.SKIPPED
+    image.refresh_from_db()
+    assert image.analysis_status == AnalysisStatus.SKIPPED
+    assert image.analysis_error == "Analysis is off."
+    assert "Not analysed" in alice_client.get(f"/images/{image.id}/").content.decode()
 
 
 def test_failed_reanalyses_only_failed_images(alice, upload, use_analyzer):

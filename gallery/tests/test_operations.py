@@ -1,10 +1,12 @@
 """Health check, admin and deployment settings."""
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from django import forms
 from django.core.files.storage import default_storage
 
 from accounts.models import Profile
@@ -57,17 +59,56 @@ def test_deleting_in_the_admin_removes_the_object_too(
     assert not default_storage.exists(image.file.name)
 
 
+def admin_change_data(response) -> dict:
+    """The POST data of an admin change form as the page shows it, unchanged."""
+    data: dict = {"_save": "Save"}
+    for field in response.context["adminform"].form:
+        if field.field.disabled:
+            continue
+        value = field.value()
+        widget = field.field.widget
+        if isinstance(widget, forms.MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                data[f"{field.html_name}_{index}"] = "" if part is None else str(part)
+        elif isinstance(value, bool):
+            if value:
+                data[field.html_name] = "on"
+        elif value is not None:
+            data[field.html_name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management[name].value()
+    return data
+
+
 def test_the_admin_shows_image_counts_and_sets_a_limit(
     operator_client, alice, make_upload
 ):
     services.image_upload(owner=alice, file=make_upload())
     page = operator_client.get("/admin/auth/user/").content.decode()
-    assert "Upload limit override" in page
-    form = operator_client.get(f"/admin/auth/user/{alice.pk}/change/")
-    assert form.status_code == 200
-    Profile.objects.create(user=alice, upload_limit=50)
-    page = operator_client.get("/admin/auth/user/").content.decode()
-    assert ">50<" in page
+    assert "5 (default)" in page
+
+    url = f"/admin/auth/user/{alice.pk}/change/"
+    data = admin_change_data(operator_client.get(url))
+    data["profile-0-upload_limit"] = "7"
+    response = operator_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+
+    assert Profile.objects.get(user=alice).upload_limit == 7
+    rows = re.findall(r"<tr>(?:(?!</tr>).)*</tr>", list_page(operator_client), re.S)
+    (row,) = [row for row in rows if ">alice</a>" in row]
+    assert '<td class="field-image_count">1</td>' in row
+    assert '<td class="field-upload_limit">7</td>' in row
+    # The new limit holds: alice may now keep seven images.
+    for _ in range(6):
+        services.image_upload(owner=alice, file=make_upload())
+    with pytest.raises(services.UploadLimitReached):
+        services.image_upload(owner=alice, file=make_upload())
+
+
+def list_page(client) -> str:
+    return client.get("/admin/auth/user/").content.decode()
 
 
 def run_check_deploy(**environment):

@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 from PIL import ImageEnhance, ImageOps
 
 from bench import synthetic
-from gallery import services, similarity
+from gallery import selectors, services, similarity
 from gallery.analysis.local import model as local_model
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def photos(ranking, alice, make_upload):
 def test_every_analysed_image_gets_an_embedding(photos):
     image = photos[200]
     image.refresh_from_db()
-    vector = similarity.embedding_of(image)
+    vector = similarity.embedding_read(image.pk)
     assert vector.shape == (256,)
     assert abs(float(vector @ vector) - 1) < 1e-3
 
@@ -86,10 +86,10 @@ def test_similar_images_never_include_another_users(photos, bob, make_upload):
         owner=bob, file=make_upload("bobs.jpg", data=jpeg(synthetic.photo_like(203)))
     )
     theirs.refresh_from_db()
-    assert similarity.similar_images(image=theirs) == []
+    assert selectors.similar_images(image=theirs) == []
     assert all(
         match.owner_id != bob.id
-        for match, _ in similarity.similar_images(image=photos[203])
+        for match, _ in selectors.similar_images(image=photos[203])
     )
 
 
@@ -137,11 +137,10 @@ def test_an_azure_described_image_still_gets_an_offline_embedding(
     )
     image.refresh_from_db()
     assert image.analyzer == "azure"
-    assert similarity.embedding_of(image) is not None
+    assert similarity.embedding_read(image.pk) is not None
 
 
 def test_stored_embeddings_keep_their_size_and_cosine():
-    assert similarity.EMBEDDING_DIM == local_model.EMBEDDING_DIM
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((50, similarity.EMBEDDING_DIM))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ...similarity import EMBEDDING_DIM
 from .graph import GRAPH_VERSION, IMAGE_SIZE, build_model
 from .pth import read_state_dict
 
@@ -34,7 +35,6 @@ MEAN, STD = 127.0, 128.0
 CROP_FRACTION = 0.875
 THREADS = 2
 
-EMBEDDING_DIM = 256
 FEATURE_DIM = 1280
 PROJECTION_SEED = 20261125
 

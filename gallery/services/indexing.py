@@ -1,0 +1,104 @@
+"""Derived fields: what search and similarity read, kept in step with each image.
+
+An image's search vector and facet keys (gallery.search), its owner's tag
+counts (OwnerTag) and its embedding (gallery.similarity) are all computed from
+the image's own fields. This is the one place that writes them: the upload
+service calls it as soon as a row exists (so a new image is found by its file
+name at once), the analysis service after every analysis, and the deletion
+service before rows go. Callers hold the transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Literal
+
+from django.db import connection
+
+from .. import search, similarity
+from ..models import Image, ImageEmbedding
+
+
+class _Keep(enum.Enum):
+    EMBEDDING = "keep"
+
+
+# Pass as ``embedding`` to leave the stored embedding as it is.
+KEEP_EMBEDDING = _Keep.EMBEDDING
+# A new embedding, None to remove it, or KEEP_EMBEDDING.
+EmbeddingUpdate = Sequence[float] | None | Literal[_Keep.EMBEDDING]
+
+
+def image_index(
+    *,
+    image: Image,
+    tags_before: Iterable[str] = (),
+    embedding: EmbeddingUpdate = KEEP_EMBEDDING,
+) -> None:
+    """Bring the image's derived fields in step with its current fields.
+
+    ``tags_before`` are the tag names the image had when it was last indexed;
+    ``embedding`` replaces the stored one (None removes it).
+    """
+    Image.objects.filter(pk=image.pk).update(**search.indexed_fields(image))
+    count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
+    if embedding is KEEP_EMBEDDING:
+        return
+    ImageEmbedding.objects.filter(image_id=image.pk).delete()
+    if embedding is not None:
+        similarity.embedding_write(
+            image_id=image.pk, owner_id=image.owner_id, embedding=embedding
+        )
+
+
+def images_unindex(
+    *, image_ids: Collection[object], tags_by_owner: Mapping[int, list[str]]
+) -> None:
+    """Remove what the images contributed, before their rows are deleted."""
+    # The embeddings first: deleting their images is then a single statement.
+    ImageEmbedding.objects.filter(image_id__in=image_ids).delete()
+    for owner_id, tag_names in tags_by_owner.items():
+        count_tags(owner_id, removed=tag_names)
+
+
+def count_tags(
+    owner_id: int, *, added: Iterable[str] = (), removed: Iterable[str] = ()
+) -> None:
+    """Keep OwnerTag in step with the tags of the owner's images.
+
+    A constant number of statements however many tags change; the upsert
+    keeps concurrent changes of one owner's counts from losing each other.
+    """
+    change = Counter(added)
+    change.subtract(Counter(removed))
+    names = [name for name, delta in change.items() if delta]
+    if not names:
+        return
+    deltas = [change[name] for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO gallery_ownertag AS tag (owner_id, name, image_count)
+            SELECT %s, change.name, change.delta
+            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
+            WHERE change.delta > 0
+            ON CONFLICT (owner_id, name)
+            DO UPDATE SET image_count = tag.image_count + EXCLUDED.image_count
+            """,
+            [owner_id, names, deltas],
+        )
+        cursor.execute(
+            """
+            UPDATE gallery_ownertag AS tag
+            SET image_count = GREATEST(tag.image_count + change.delta, 0)
+            FROM unnest(%s::text[], %s::int[]) AS change(name, delta)
+            WHERE change.delta < 0 AND tag.owner_id = %s AND tag.name = change.name
+            """,
+            [names, deltas, owner_id],
+        )
+        cursor.execute(
+            "DELETE FROM gallery_ownertag WHERE owner_id = %s AND image_count = 0",
+            [owner_id],
+        )
