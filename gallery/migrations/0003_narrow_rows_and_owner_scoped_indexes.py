@@ -4,20 +4,86 @@ import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.conf import settings
+import math
+import re
 from collections import Counter
 
 import numpy as np
 from django.db import migrations, models
+from django.db.models.expressions import RawSQL
 
+# What this migration needs of the search and similarity code, frozen as it was
+# when it was written (gallery/search.py and gallery/similarity.py may change;
+# this migration must keep doing what it did).
 EMBEDDING_DIM = 256
+STORED = np.dtype([("scale", "<f4"), ("values", "i1", (EMBEDDING_DIM,))])
+LAB_CELL = 30.0
+WEIGHTED_PART = (
+    "setweight(array_to_tsvector(ARRAY("
+    "SELECT %s || lexeme FROM unnest(to_tsvector(%s::regconfig, %s))"
+    ')), %s::"char")'
+)
+
+
+def to_bytes(embedding):
+    vector = np.asarray(embedding, dtype=np.float32)
+    scale = float(np.abs(vector).max()) / 127 or 1.0
+    stored = np.zeros(1, STORED)
+    stored["scale"] = scale
+    stored["values"] = np.round(vector / scale)
+    return stored.tobytes()
+
+
+def vector_literal(embedding):
+    return "[" + ",".join(f"{value:.6f}" for value in embedding) + "]"
+
+
+def search_vector(owner_id, description, tag_names, filename):
+    filename_words = re.sub(r"[_.\-]+", " ", filename)
+    parts = [(description, "A"), (" ".join(tag_names), "B"), (filename_words, "C")]
+    params = []
+    for text, weight in parts:
+        params += [f"u{owner_id}_", "english", text, weight]
+    return RawSQL(" || ".join([WEIGHTED_PART] * len(parts)), params)
+
+
+def facet_keys(image):
+    owner_id = image.owner_id
+    keys = {f"tag:{owner_id}:{tag}" for tag in image.tag_names}
+    colors = [
+        image.dominant_foreground,
+        image.dominant_background,
+        *image.dominant_colors,
+    ]
+    keys |= {f"color:{owner_id}:{name}" for name in colors if name}
+    if image.accent_lab:
+        cell = (math.floor(value / LAB_CELL) for value in image.accent_lab)
+        keys.add(f"lab:{owner_id}:" + ":".join(str(value) for value in cell))
+    return sorted(keys)
+
+
+def _embeddings(connection, batch=500):
+    """(id, owner_id, embedding) of every image that has one, a batch at a time."""
+    last = None
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, owner_id, embedding FROM gallery_image "
+                "WHERE embedding IS NOT NULL AND (%s::uuid IS NULL OR id > %s::uuid) "
+                "ORDER BY id LIMIT %s",
+                [last, last, batch],
+            )
+            rows = cursor.fetchall()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
 
 
 def move_embeddings_and_reindex(apps, schema_editor):
     """Embeddings move to their own table (a pgvector column where the
     extension exists); search vectors, facet keys and tag counts are rebuilt
     in their owner-scoped form (gallery/search.py)."""
-    from gallery import search, similarity
-
     Image = apps.get_model("gallery", "Image")
     ImageEmbedding = apps.get_model("gallery", "ImageEmbedding")
     OwnerTag = apps.get_model("gallery", "OwnerTag")
@@ -31,25 +97,32 @@ def move_embeddings_and_reindex(apps, schema_editor):
                 "ALTER TABLE gallery_imageembedding "
                 f"ADD COLUMN vector vector({EMBEDDING_DIM})"
             )
-    tag_counts = Counter()
-    for image in Image.objects.iterator(chunk_size=500):
-        if image.embedding is not None:
-            vector = np.frombuffer(bytes(image.embedding), dtype="<f4")
-            if pgvector:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "INSERT INTO gallery_imageembedding (image_id, owner_id, vector)"
-                        " VALUES (%s, %s, %s::vector)",
-                        [image.pk, image.owner_id, similarity.vector_literal(vector)],
-                    )
-            else:
-                ImageEmbedding.objects.create(
-                    image_id=image.pk,
-                    owner_id=image.owner_id,
-                    data=similarity.to_bytes(vector),
+    # In this state Image has both the old ``embedding`` column and the new
+    # table's reverse accessor of the same name: read the column with SQL and
+    # leave it out of the model instances.
+    for image_id, owner_id, data in _embeddings(connection):
+        vector = np.frombuffer(bytes(data), dtype="<f4")
+        if pgvector:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO gallery_imageembedding (image_id, owner_id, vector)"
+                    " VALUES (%s, %s, %s::vector)",
+                    [image_id, owner_id, vector_literal(vector)],
                 )
+        else:
+            ImageEmbedding.objects.create(
+                image_id=image_id, owner_id=owner_id, data=to_bytes(vector)
+            )
+    tag_counts = Counter()
+    for image in Image.objects.defer("embedding").iterator(chunk_size=500):
         Image.objects.filter(pk=image.pk).update(
-            **search.indexed_fields(image),
+            search_vector=search_vector(
+                image.owner_id,
+                image.description,
+                image.tag_names,
+                image.original_filename,
+            ),
+            facet_keys=facet_keys(image),
         )
         tag_counts.update((image.owner_id, name) for name in image.tag_names)
     OwnerTag.objects.bulk_create(

@@ -1,10 +1,12 @@
 """Writes: every change to images goes through these functions.
 
 uploads: storing new images; analysis: running and recording analysis;
-deletion: removing images, users and their objects.
+indexing: the derived fields search and similarity read; deletion: removing
+images, users and their objects; audit: storage and rows that lost each other.
 """
 
 from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .audit import storage_audit
 from .deletion import (
     image_delete,
     image_delete_all,
@@ -12,6 +14,7 @@ from .deletion import (
     image_delete_many,
     user_delete,
 )
+from .indexing import image_index
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -35,7 +38,9 @@ __all__ = [
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
+    "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "storage_audit",
     "user_delete",
 ]
