@@ -28,9 +28,11 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
 
+## ruff, and mypy with django-stubs (stricter on services and selectors)
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	IMG_REPO_SECRET_KEY=lint $(VENV)/bin/mypy
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db.models import F, FloatField, QuerySet
@@ -30,7 +31,7 @@ from .colorspace import (
 from .models import Image, ImageEmbedding, OwnerTag
 from .storage import download_url
 
-SORTS = {
+SORTS: dict[str, tuple[str, ...]] = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "name": ("original_filename", "id"),
@@ -75,9 +76,7 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
     )
 
 
-def image_list(
-    *, owner: AbstractBaseUser, filters: ImageFilters | None = None
-) -> QuerySet[Image]:
+def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
     images = Image.objects.filter(owner=owner)
@@ -115,14 +114,16 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return rgb
 
 
-def image_page(images: QuerySet[Image], number: object, *, per_page: int) -> Page:
+def image_page(
+    images: QuerySet[Image], number: str | None, *, per_page: int
+) -> Page[Image]:
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
     order), then only the page's rows are read, so deep pages stay cheap.
     """
     ids = images.values_list("pk", flat=True)
-    page = Paginator(ids, per_page).get_page(number)
+    page: Page[Any] = Paginator(ids, per_page).get_page(number)
     page_ids = list(page.object_list)
     rows = Image.objects.in_bulk(page_ids)
     page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
@@ -139,11 +140,11 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
     )
 
 
-def image_count(*, owner: AbstractBaseUser) -> int:
+def image_count(*, owner: User) -> int:
     return Image.objects.filter(owner=owner).count()
 
 
-def tag_counts(*, owner: AbstractBaseUser, limit: int = 15) -> list[tuple[str, int]]:
+def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
     """The owner's most common tags with their image counts."""
     return list(
         OwnerTag.objects.filter(owner=owner)
@@ -200,7 +201,7 @@ def upload_limit(*, override: int | None) -> int | None:
     return limit or None
 
 
-def upload_allowance(*, owner: AbstractBaseUser) -> UploadAllowance:
+def upload_allowance(*, owner: User) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 
     The upload service calls this while it holds the lock on the owner's row,

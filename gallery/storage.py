@@ -47,8 +47,10 @@ class PrivateFileSystemStorage(FileSystemStorage):
         kwargs.pop("base_url", None)
         super().__init__(**kwargs)
 
-    def url(self, name: str, parameters: dict | None = None) -> str:
+    def url(self, name: str | None, parameters: dict[str, str] | None = None) -> str:
         """A signed URL; takes S3's ResponseContentDisposition parameter too."""
+        if not name:
+            raise ValueError("A stored file's name is needed for its URL.")
         disposition = (parameters or {}).get("ResponseContentDisposition")
         token = sign_media(name, content_disposition=disposition)
         return reverse("media_file", args=[token])

@@ -150,7 +150,7 @@ def image_delete(request, image_id):
 def image_delete_many(request):
     form = BulkDeleteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["ids"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
         return redirect("gallery:list")
     count = services.image_delete_for_owner(
         owner=request.user, ids=form.cleaned_data["ids"]

@@ -1,5 +1,7 @@
 """Celery application: analysis runs on workers when CELERY_BROKER_URL is set."""
 
+from __future__ import annotations
+
 import os
 
 from celery import Celery

@@ -301,7 +301,7 @@ class AzureAnalyzer(BaseAnalyzer):
 
         client = ComputerVisionClient(endpoint, CognitiveServicesCredentials(key))
         # (connect, read): the default would wait 100 s.
-        client.config.connection.timeout = (timeout, timeout)
+        client.config.connection.timeout = (timeout, timeout)  # type: ignore[assignment]
         # No SDK/urllib3 retries: ours are the only ones. msrest hands this very
         # Retry object to the session it creates in the constructor, so mutate it
         # in place (replacing it would only affect sessions created later).

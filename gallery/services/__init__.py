@@ -5,6 +5,8 @@ indexing: the derived fields search and similarity read; deletion: removing
 images, users and their objects; audit: storage and rows that lost each other.
 """
 
+from __future__ import annotations
+
 from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
 from .audit import storage_audit
 from .deletion import (

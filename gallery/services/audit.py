@@ -9,6 +9,7 @@ the original.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,7 +121,7 @@ class _StorageAudit:
                 names = _walk(f"{prefix}/{directory}")
                 self._report_objects_without_row(self._counted(names))
 
-    def _audit_owner(self, owner_id, has_directory: dict[str, bool]) -> None:
+    def _audit_owner(self, owner_id: int, has_directory: dict[str, bool]) -> None:
         # Rows first, objects second: an upload writes its objects before its
         # row commits, so a row read here always has its objects in the listing.
         rows = list(
@@ -199,7 +200,7 @@ class _StorageAudit:
         for image in images:
             self._fixed(f"deleted row: {image.id} {image.file.name}")
 
-    def _rebuild_renditions(self, image_id) -> None:
+    def _rebuild_renditions(self, image_id: uuid.UUID) -> None:
         image = Image.objects.filter(pk=image_id).first()
         if image is None:
             return  # deleted meanwhile

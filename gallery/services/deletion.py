@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ..models import Image
@@ -35,7 +36,7 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
     return count
 
 
-def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
+def image_delete_for_owner(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
     """Delete the owner's images among ids; other ids are silently ignored."""
     images = Image.objects.filter(owner=owner, pk__in=ids).only(
         "file", "thumbnail", "preview"
@@ -43,7 +44,7 @@ def image_delete_for_owner(*, owner, ids: Iterable[uuid.UUID]) -> int:
     return image_delete_many(images=images)
 
 
-def image_delete_all(*, owner) -> int:
+def image_delete_all(*, owner: User) -> int:
     """Delete every image of the owner, a batch at a time."""
     deleted = 0
     while batch := list(
@@ -53,7 +54,7 @@ def image_delete_all(*, owner) -> int:
     return deleted
 
 
-def user_delete(*, user) -> None:
+def user_delete(*, user: User) -> None:
     """Delete a user with all their images and objects."""
     names = [
         name

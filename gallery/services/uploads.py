@@ -7,7 +7,7 @@ import os
 import unicodedata
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -66,7 +66,7 @@ def clean_filename(name: str) -> str:
     return name or "untitled"
 
 
-def image_upload(*, owner: AbstractBaseUser, file: File) -> Image:
+def image_upload(*, owner: User, file: File) -> Image:
     """Validate, store and record one uploaded file, then analyse it.
 
     Raises ValidationError for a file that is not an acceptable image and
@@ -76,7 +76,7 @@ def image_upload(*, owner: AbstractBaseUser, file: File) -> Image:
     info = validate_image_file(file)
     image = Image(
         owner=owner,
-        original_filename=clean_filename(file.name),
+        original_filename=clean_filename(file.name or ""),
         content_type=info.content_type,
         size_bytes=file.size,
         width=info.width,
@@ -127,7 +127,7 @@ def _refuse_duplicate_or_over_limit(image: Image) -> None:
 
 def _read_all(file: File) -> bytes:
     file.seek(0)
-    data = file.read()
+    data: bytes = file.read()
     file.seek(0)
     return data
 

@@ -1,5 +1,7 @@
 """Analyzer test doubles, selected in tests by dotted path in GALLERY_ANALYZER."""
 
+from __future__ import annotations
+
 from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
 
 FIXED = "gallery.tests.analyzers.FixedAnalyzer"

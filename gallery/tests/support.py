@@ -1,5 +1,7 @@
 """Helpers shared by the test suites."""
 
+from __future__ import annotations
+
 import os
 import socket
 

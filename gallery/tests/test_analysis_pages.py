@@ -1,5 +1,7 @@
 """What a person sees of analysis, from the upload to the image's page."""
 
+from __future__ import annotations
+
 import pytest
 
 from bench import synthetic

@@ -1,5 +1,7 @@
 """A person in a real browser: sign up, upload, browse, open, log out."""
 
+from __future__ import annotations
+
 import pytest
 
 from gallery.tests.browser import screenshot

@@ -1,5 +1,7 @@
 """Analysis as a Celery task on a real Redis broker and a real worker."""
 
+from __future__ import annotations
+
 import time
 
 import pytest

@@ -1,5 +1,7 @@
 """`manage.py reanalyze` runs the real analysis service on the chosen images."""
 
+from __future__ import annotations
+
 import hashlib
 import io
 

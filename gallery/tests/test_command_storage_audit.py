@@ -1,5 +1,7 @@
 """`manage.py storage_audit` finds objects and rows that lost each other."""
 
+from __future__ import annotations
+
 import io
 import os
 import time

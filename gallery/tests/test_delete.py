@@ -1,5 +1,7 @@
 """Deleting removes the row and every object, and only for the owner."""
 
+from __future__ import annotations
+
 import pytest
 from django.core.files.storage import default_storage
 

@@ -1,5 +1,7 @@
 """Browsing: the gallery page, the detail page, and strangers' ids."""
 
+from __future__ import annotations
+
 import io
 import uuid
 

@@ -1,5 +1,7 @@
 """One RGB conversion serves renditions, the offline analyzer and Azure's copy."""
 
+from __future__ import annotations
+
 import io
 
 import numpy as np

@@ -1,5 +1,7 @@
 """Locally stored images are served only through signed, expiring URLs."""
 
+from __future__ import annotations
+
 import time
 
 import pytest

@@ -1,5 +1,7 @@
 """Migrations that move data do what they did when they were written."""
 
+from __future__ import annotations
+
 import numpy as np
 import pytest
 from django.db import connection

@@ -1,5 +1,7 @@
 """Health check, admin and deployment settings."""
 
+from __future__ import annotations
+
 import os
 import re
 import subprocess

@@ -1,5 +1,7 @@
 """The S3 backend against a real S3-compatible server (SeaweedFS `weed mini`)."""
 
+from __future__ import annotations
+
 import io
 import time
 import urllib.error

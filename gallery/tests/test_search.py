@@ -1,5 +1,7 @@
 """Finding images by words, tags and colours, scoped to the owner."""
 
+from __future__ import annotations
+
 import hashlib
 
 import pytest

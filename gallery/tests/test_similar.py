@@ -4,6 +4,8 @@ Runs the real offline analyzer. Each test runs twice: ranking in PostgreSQL
 with pgvector (where the database has it) and the exact fallback in Python.
 """
 
+from __future__ import annotations
+
 import numpy as np
 import pytest
 from PIL import Image as PILImage

@@ -1,5 +1,7 @@
 """Uploading: what is stored, what is refused, and that nothing is half-written."""
 
+from __future__ import annotations
+
 import io
 import zipfile
 

@@ -1,5 +1,7 @@
 """The per-user cap holds for forms, direct POSTs and parallel requests."""
 
+from __future__ import annotations
+
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

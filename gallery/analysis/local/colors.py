@@ -115,7 +115,8 @@ def _mode(names: np.ndarray) -> str:
 def _accent(arr: np.ndarray, is_bw: bool) -> str:
     img = Image.fromarray(arr)
     q = img.quantize(colors=16, method=Image.Quantize.MEDIANCUT)
-    palette = np.asarray(q.getpalette()[: 16 * 3], dtype=np.float32).reshape(-1, 3)
+    palette = np.asarray(q.getpalette() or [], dtype=np.float32)[: 16 * 3]
+    palette = palette.reshape(-1, 3)
     counts = np.bincount(np.asarray(q).ravel(), minlength=16)[: len(palette)]
     share = counts / max(1, counts.sum())
     v = palette.max(axis=1) / 255.0

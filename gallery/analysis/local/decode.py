@@ -55,12 +55,13 @@ def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
                 )
                 img.draft("RGB", (max(1, w // s), max(1, h // s)))
             img.load()
+            upright: Image.Image = img
             with contextlib.suppress(Exception):  # broken EXIF: keep as stored
-                img = ImageOps.exif_transpose(img)
-            img = to_rgb(img)
-            if max(img.size) > work_size:
-                img.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
-            return img
+                upright = ImageOps.exif_transpose(img)
+            rgb = to_rgb(upright)
+            if max(rgb.size) > work_size:
+                rgb.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
+            return rgb
     except AnalysisError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -45,7 +45,8 @@ def _classifier():
     if clf is None:
         import cv2  # heavy import: only when faces are first needed
 
-        clf = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE_FILE)
+        cascades = cv2.data.haarcascades  # type: ignore[attr-defined]
+        clf = cv2.CascadeClassifier(cascades + CASCADE_FILE)
         if clf.empty():
             raise RuntimeError(f"OpenCV cascade {CASCADE_FILE} is missing")
         _local.classifier = clf

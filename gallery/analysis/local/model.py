@@ -16,8 +16,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 from PIL import Image
 
 from ...similarity import EMBEDDING_DIM
@@ -118,7 +122,7 @@ def _session(data: bytes, threads: int):
 
 @dataclass
 class Model:
-    session: object
+    session: InferenceSession
     load_seconds: float
     source: str  # "cache", "built" or "memory"
 

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
                 raise CommandError(f"Cannot reach bucket {bucket}: {error}") from None
-        arguments = {"Bucket": bucket}
+        arguments: dict[str, object] = {"Bucket": bucket}
         if region and region != "us-east-1":
             arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
         client.create_bucket(**arguments)
