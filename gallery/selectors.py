@@ -7,6 +7,7 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,11 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
         + Power(F("accent_lab__2") - lab[2], 2),
         output_field=FloatField(),
     )
+
+
+def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
+    """The owner's image with this id; None for a missing or another's image."""
+    return Image.objects.filter(owner=owner, pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
@@ -17,7 +18,10 @@ from .models import Image
 
 def _get_image_for_owner(request, image_id) -> Image:
     """The signed-in user's image; anyone else's answers 404 like a missing one."""
-    return get_object_or_404(Image, pk=image_id, owner=request.user)
+    image = selectors.image_get(owner=request.user, image_id=image_id)
+    if image is None:
+        raise Http404("No such image.")
+    return image
 
 
 def _uploads_left(user) -> int | None:
