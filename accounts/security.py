@@ -48,5 +48,6 @@ def lockout_response(
 def used_second_factor(request: HttpRequest) -> bool:
     """Whether this session's sign-in included a second factor."""
     return any(
-        record.get("method") == "mfa" for record in get_authentication_records(request)
+        record.get("method") == "mfa"
+        for record in get_authentication_records(request, request.user)
     )
