@@ -17,13 +17,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def operator(django_user_model):
-    return django_user_model.objects.create_user(
-        "olivia", password="operator pass 9", is_staff=True, is_superuser=True
-    )
-
-
 @dataclass
 class Mailbox:
     """What a real SMTP server on 127.0.0.1 received."""

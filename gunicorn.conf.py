@@ -1,0 +1,8 @@
+"""gunicorn settings, read from the working directory on start.
+
+The Server header says "web", not the server's name and version.
+"""
+
+import gunicorn.http.wsgi
+
+gunicorn.http.wsgi.SERVER = "web"
