@@ -1,12 +1,19 @@
+import os
+import shutil
 import socket
+import subprocess
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
+
+from gallery.tests.support import component_missing
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +57,84 @@ def smtp_server(settings):
     settings.EMAIL_USE_SSL = False
     yield mailbox
     controller.stop()
+
+
+OIDC_DIR = Path(__file__).resolve().parent / "oidc_provider"
+
+
+@dataclass
+class OIDCProvider:
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+@pytest.fixture
+def oidc_provider(live_server, settings, tmp_path):
+    """A real OpenID Connect provider (npm oidc-provider) on a free local port.
+
+    `make test` installs it with `npm ci` from the committed lock file. The
+    site is configured to use it exactly as OIDC_* variables would.
+    """
+    node = shutil.which("node")
+    if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        component_missing(
+            "The test OpenID Connect provider is not installed "
+            "(make oidc-provider: node and npm ci in accounts/tests/oidc_provider)."
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    provider = OIDCProvider(
+        issuer=f"http://127.0.0.1:{port}",
+        client_id="image-repo",
+        client_secret="image-repo-test-client-secret",
+    )
+    log = tmp_path / "oidc-provider.log"
+    process = subprocess.Popen(
+        [node, "server.mjs"],
+        cwd=OIDC_DIR,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "OIDC_PORT": str(port),
+            "OIDC_CLIENT_ID": provider.client_id,
+            "OIDC_CLIENT_SECRET": provider.client_secret,
+            "OIDC_REDIRECT_URI": f"{live_server.url}/accounts/oidc/oidc/login/callback/",
+        },
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(300):
+            if "ready" in log.read_text() or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        if "ready" not in log.read_text():
+            pytest.fail(f"The OpenID Connect provider did not start: {log.read_text()}")
+        # The live server speaks plain HTTP; production callbacks use https.
+        settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+        settings.SOCIALACCOUNT_PROVIDERS = {
+            "openid_connect": {
+                "OAUTH_PKCE_ENABLED": True,
+                "APPS": [
+                    {
+                        "provider_id": "oidc",
+                        "name": "Test Provider",
+                        "client_id": provider.client_id,
+                        "secret": provider.client_secret,
+                        "settings": {"server_url": provider.issuer},
+                    }
+                ],
+            }
+        }
+        directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+        settings.CONTENT_SECURITY_POLICY = {
+            "DIRECTIVES": {
+                **directives,
+                "form-action": [*directives["form-action"], provider.issuer],
+            }
+        }
+        yield provider
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -28,7 +28,7 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Username").fill("paula")
     page.get_by_label("Password", exact=True).fill("a quiet meadow 7")
-    page.get_by_label("Password confirmation").fill("a quiet meadow 7")
+    page.get_by_label("Password (again)").fill("a quiet meadow 7")
     screenshot(page, "desktop-signup")
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/images/")
