@@ -295,6 +295,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts still log
 
 # Sign-up and password-reset requests per client address: off unless set, in
 # allauth's rate syntax ("5/h" = five an hour). Failed logins are axes' job.
