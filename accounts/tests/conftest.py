@@ -31,7 +31,7 @@ class Mailbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         message = BytesParser(policy=default).parsebytes(envelope.content)
         self.messages.append(message)
         return "250 Message accepted for delivery"
@@ -60,6 +60,7 @@ def smtp_server(settings):
 
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc_provider"
+CALLBACK_PATH = "/accounts/oidc/oidc/login/callback/"
 
 
 @dataclass
@@ -99,7 +100,7 @@ def oidc_provider(live_server, settings, tmp_path):
             "OIDC_PORT": str(port),
             "OIDC_CLIENT_ID": provider.client_id,
             "OIDC_CLIENT_SECRET": provider.client_secret,
-            "OIDC_REDIRECT_URI": f"{live_server.url}/accounts/oidc/oidc/login/callback/",
+            "OIDC_REDIRECT_URI": live_server.url + CALLBACK_PATH,
         },
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

@@ -114,9 +114,9 @@ def test_pages_hold_no_inline_script_or_style(routes, operator):
         if path.startswith("/admin/"):
             continue  # Django's own admin templates, not the site's
         response = signed_in.get(path)
-        if response.get("Content-Type", "").startswith("text/html"):
-            if inline.search(response.content.decode()):
-                offenders.append(path)
+        html = response.get("Content-Type", "").startswith("text/html")
+        if html and inline.search(response.content.decode()):
+            offenders.append(path)
     assert offenders == []
 
 
