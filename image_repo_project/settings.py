@@ -244,6 +244,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = None  # Django's own reset tokens
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # never mail addresses with no account
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Image Repo] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"

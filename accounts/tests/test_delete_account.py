@@ -57,6 +57,17 @@ def test_a_wrong_password_deletes_nothing(
 
 
 @pytest.mark.django_db
+def test_an_account_without_a_password_sets_one_first(client, alice):
+    alice.set_unusable_password()
+    alice.save()
+    client.force_login(alice)
+    page = client.get("/accounts/delete/").content.decode()
+    assert "set one first" in page
+    assert client.post("/accounts/delete/", {"password": ""}).status_code == 200
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+@pytest.mark.django_db
 def test_deleting_removes_every_row_and_object(
     alice_client, alice, bob, make_upload, django_capture_on_commit_callbacks
 ):

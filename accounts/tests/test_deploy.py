@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from dotenv import dotenv_values
 
 from gallery.tests.test_operations import run_check_deploy
+
+from .support import ROOT, settings_in_process
 
 
 @pytest.mark.django_db(databases=[])
@@ -39,3 +44,27 @@ def test_an_issuer_without_a_client_id_names_the_variable():
     )
     assert result.returncode != 0
     assert "OIDC_CLIENT_ID is required" in result.stderr
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_example_environment_file_loads_and_passes(tmp_path):
+    example = dotenv_values(ROOT / ".env.example")
+    values = {key: value or "" for key, value in example.items()}
+    values.update(
+        IMG_REPO_SECRET_KEY="example-" + "abcdefghij" * 6,
+        ALLOWED_HOSTS="photos.example.com",
+        DATABASE_URL=os.environ.get("DATABASE_URL", ""),
+        IMG_REPO_DATA_DIR=str(tmp_path),
+    )
+    result = run_check_deploy(**values)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db(databases=[])
+def test_images_may_come_from_the_s3_endpoint():
+    sources = settings_in_process(
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']",
+        AWS_STORAGE_BUCKET_NAME="photos",
+        AWS_S3_ENDPOINT_URL="https://s3.example.com",
+    )
+    assert sources == "[\"'self'\", 'data:', 'https://s3.example.com']"

@@ -50,6 +50,15 @@ def test_the_right_password_works_once_the_window_has_passed(client, alice):
     assert client.get("/images/").status_code == 200
 
 
+def test_failing_again_while_locked_restarts_the_wait(client, alice):
+    fail(client, "alice", 5)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10))
+    assert log_in(client, "alice", WRONG).status_code == 429
+    # 20 minutes after the first lockout, 10 after the last failure: still locked.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10))
+    assert log_in(client, "alice", "correct horse 1").status_code == 429
+
+
 def test_an_operator_can_unlock_an_account(client, alice):
     fail(client, "alice", 5)
     call_command("axes_reset_username", "alice")

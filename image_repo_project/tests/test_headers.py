@@ -75,6 +75,8 @@ def check_headers(path: str, response, *, signed_in: bool) -> list[str]:
         problems.append("no X-Frame-Options: DENY")
     if response.get("X-Content-Type-Options") != "nosniff":
         problems.append("no nosniff")
+    if response.get("Referrer-Policy") != "same-origin":
+        problems.append("no Referrer-Policy: same-origin")
     csp = response.get("Content-Security-Policy", "")
     content_type = response.get("Content-Type", "")
     if content_type.startswith("text/html"):
