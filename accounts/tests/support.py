@@ -32,3 +32,20 @@ def settings_in_process(expression: str, **environment: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def log_in(client, username: str, password: str, *, headers=None, **data):
+    """POST the site's login form (allauth's field names)."""
+    return client.post(
+        "/accounts/login/",
+        {"login": username, "password": password, **data},
+        headers=headers,
+    )
+
+
+def log_in_in_browser(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/images/")

@@ -7,6 +7,8 @@ import pytest
 from gallery import services
 from gallery.tests.browser import screenshot
 
+from .support import log_in_in_browser
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
@@ -37,11 +39,7 @@ def test_account_pages_load_without_csp_violations(
                 else None
             ),
         )
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill("correct horse 1")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/images/")
+        log_in_in_browser(page, live_server.url, "alice", "correct horse 1")
         # Turning on two-factor asks for the password first.
         page.goto(f"{live_server.url}{PAGES['totp-activate']}")
         page.get_by_label("Password").fill("correct horse 1")

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 
 from gallery.tests.browser import screenshot
 
+from .support import log_in_in_browser
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -50,11 +52,7 @@ def test_an_existing_account_links_its_provider_identity(
     live_server, oidc_provider, page_at, alice
 ):
     page = page_at(1280)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("correct horse 1")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/images/")
+    log_in_in_browser(page, live_server.url, "alice", "correct horse 1")
 
     page.goto(f"{live_server.url}/accounts/")
     page.get_by_role("link", name="Link or unlink a provider identity").click()

@@ -7,13 +7,9 @@ import re
 import pytest
 from django.test import Client
 
-from .support import settings_in_process
+from .support import log_in, settings_in_process
 
 pytestmark = pytest.mark.django_db
-
-
-def log_in(client: Client, username: str, password: str):
-    return client.post("/accounts/login/", {"login": username, "password": password})
 
 
 def test_a_forgotten_password_is_reset_through_a_mailed_link(

@@ -11,19 +11,18 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from .support import log_in
+
 pytestmark = pytest.mark.django_db
 
 WRONG = "not the password"
 
 
-def log_in(client: Client, username: str, password: str, **extra):
-    return client.post(
-        "/accounts/login/", {"login": username, "password": password}, **extra
-    )
-
-
-def fail(client: Client, username: str, times: int, **extra) -> list[int]:
-    return [log_in(client, username, WRONG, **extra).status_code for _ in range(times)]
+def fail(client: Client, username: str, times: int, headers=None) -> list[int]:
+    return [
+        log_in(client, username, WRONG, headers=headers).status_code
+        for _ in range(times)
+    ]
 
 
 def test_it_locks_after_five_failures_and_says_when_to_try_again(client, alice):
@@ -92,9 +91,11 @@ def test_the_owner_elsewhere_is_not_locked_out(client, alice):
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_lock(client, alice):
     for number in range(5):
-        log_in(client, "alice", WRONG, HTTP_X_FORWARDED_FOR=f"198.51.100.{number}")
+        log_in(
+            client, "alice", WRONG, headers={"X-Forwarded-For": f"198.51.100.{number}"}
+        )
     response = log_in(
-        client, "alice", "correct horse 1", HTTP_X_FORWARDED_FOR="198.51.100.77"
+        client, "alice", "correct horse 1", headers={"X-Forwarded-For": "198.51.100.77"}
     )
     assert response.status_code == 429
 
@@ -103,14 +104,17 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
     client, alice, settings
 ):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    fail(client, "alice", 5, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    fail(client, "alice", 5, headers={"X-Forwarded-For": "198.51.100.1"})
     locked = log_in(
-        client, "alice", "correct horse 1", HTTP_X_FORWARDED_FOR="x, 198.51.100.1"
+        client,
+        "alice",
+        "correct horse 1",
+        headers={"X-Forwarded-For": "x, 198.51.100.1"},
     )
     assert locked.status_code == 429
     # The proxy's own address is shared; another client behind it is not locked.
     other = log_in(
-        client, "alice", "correct horse 1", HTTP_X_FORWARDED_FOR="198.51.100.2"
+        client, "alice", "correct horse 1", headers={"X-Forwarded-For": "198.51.100.2"}
     )
     assert other.status_code == 302
     assert AccessAttempt.objects.get().ip_address == "198.51.100.1"

@@ -10,13 +10,9 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.test import Client
 
+from .support import log_in
+
 pytestmark = pytest.mark.django_db
-
-
-def log_in(client: Client, username: str, password: str, **data):
-    return client.post(
-        "/accounts/login/", {"login": username, "password": password, **data}
-    )
 
 
 def turn_on_totp(client: Client, username: str, password: str) -> str:
