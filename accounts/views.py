@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from allauth.mfa.utils import is_mfa_enabled
-from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -11,18 +9,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from gallery.services import user_delete
 
 from .forms import DeleteAccountForm
+from .selectors import account_overview
 
 
 @login_required
 def account(request):
     """The account page: email, password, two-factor, linked identities."""
-    user = request.user
-    context = {
-        "two_factor": is_mfa_enabled(user),
-        "identities": SocialAccount.objects.filter(user=user),
-        "has_password": user.has_usable_password(),
-    }
-    return render(request, "account/index.html", context)
+    overview = account_overview(user=request.user)
+    return render(request, "account/index.html", {"overview": overview})
 
 
 @login_required

@@ -92,3 +92,11 @@ def _b64_decode_loosely(part: str) -> bytes:
         return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except ValueError:
         return b""
+
+
+@pytest.mark.parametrize(
+    "payload", ["", "not base64 !", "QUJD", signing.b64_encode(b"x" * 40).decode()]
+)
+def test_a_signed_token_with_an_unreadable_grant_is_refused(image, payload):
+    token = signing.TimestampSigner(salt="gallery.media").sign(payload)
+    assert Client().get(f"/media/{token}/").status_code == 403
