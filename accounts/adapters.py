@@ -12,6 +12,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         return client_ip(request) or "unknown"
 
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Password attempts are throttled by django-axes alone.
+
+        allauth's own "login_failed" limit is keyed by username only, so it
+        would lock an account's owner out from every address; it still guards
+        the two-factor code step, which counts per user.
+        """
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """A provider identity signs in its linked account or creates a new one.

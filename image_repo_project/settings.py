@@ -299,12 +299,13 @@ AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
 AXES_VERBOSE = False  # no banner on every manage.py command; lockouts still log
 
 # Sign-up and password-reset requests per client address: off unless set, in
-# allauth's rate syntax ("5/h" = five an hour). Failed logins are axes' job.
+# allauth's rate syntax ("5/h" = five an hour). Failed passwords are axes' job
+# (accounts.adapters); "login_failed" counts wrong two-factor codes only.
 ACCOUNT_RATE_LIMITS = {
     "signup": env_rate("ACCOUNTS_SIGNUP_RATE"),
     "reset_password": env_rate("ACCOUNTS_PASSWORD_RESET_RATE"),
     "login": False,
-    "login_failed": False,
+    "login_failed": "10/m/ip,5/300s/key",
 }
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):

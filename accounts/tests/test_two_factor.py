@@ -78,6 +78,20 @@ def test_a_code_cannot_be_replayed(client, alice):
     assert second.get("/images/").status_code == 302
 
 
+def test_guessing_codes_is_stopped_after_five_tries(client, alice):
+    secret = turn_on_totp(client, "alice", "correct horse 1")
+    fresh = Client()
+    log_in(fresh, "alice", "correct horse 1")
+    for guess in range(5):
+        wrong = fresh.post("/accounts/2fa/authenticate/", {"code": f"00000{guess}"})
+        assert "Incorrect code." in wrong.content.decode()
+    stopped = fresh.post(
+        "/accounts/2fa/authenticate/", {"code": pyotp.TOTP(secret).now()}
+    )
+    assert "Too many failed login attempts" in stopped.content.decode()
+    assert fresh.get("/images/").status_code == 302
+
+
 def test_a_recovery_code_signs_in_once(client, alice):
     turn_on_totp(client, "alice", "correct horse 1")
     page = client.get("/accounts/2fa/recovery-codes/")
