@@ -370,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
 }
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-    "interest-cohort=(), browsing-topics=()"
+    "browsing-topics=()"
 )
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
