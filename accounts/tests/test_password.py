@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from .support import log_in, settings_in_process
@@ -118,6 +119,8 @@ def test_sign_up_takes_an_optional_email(client):
     from django.contrib.auth import get_user_model
 
     assert get_user_model().objects.get(username="carol").email == "carol@example.test"
+    assert [message.to for message in mail.outbox] == [["carol@example.test"]]
+    assert "Confirm Your Email Address" in mail.outbox[0].subject
 
 
 def email_settings(**environment) -> str:
