@@ -2,7 +2,7 @@
 
 import pytest
 
-from gallery.tests.browser import screenshot
+from gallery.tests.browser import screenshot, wait_until
 from gallery.tests.support import BROKER, component_missing, redis_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,8 +42,8 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     screenshot(page, "desktop-upload-results")
 
     page.get_by_role("link", name="Back to your gallery").click()
-    page.wait_for_function(
-        "[...document.querySelectorAll('.grid img')].every(i => i.complete)"
+    wait_until(
+        page, "[...document.querySelectorAll('.grid img')].every(i => i.complete)"
     )
     widths = loaded_images(page)
     assert len(widths) == 2
@@ -51,7 +51,7 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     screenshot(page, "desktop-gallery")
 
     page.get_by_role("link", name="sunset.jpg").click()
-    page.wait_for_function("document.querySelector('.detail-figure img').complete")
+    wait_until(page, "document.querySelector('.detail-figure img').complete")
     assert page.eval_on_selector(".detail-figure img", "i => i.naturalWidth") == 800
     assert "800 × 600 px" in page.content()
     screenshot(page, "desktop-detail")
