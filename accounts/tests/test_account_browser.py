@@ -60,3 +60,15 @@ def test_account_pages_load_without_csp_violations(
             anonymous, f"{'desktop' if width > 600 else 'phone'}-login-anonymous"
         )
         assert refused == []
+
+
+def test_the_lockout_page_says_when_to_try_again(live_server, page_at, alice):
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+    screenshot(page, "phone-lockout")
+    assert "Try again in 15 minutes." in page.content()
