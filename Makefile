@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean
+.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean oidc-provider
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,17 @@ run: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
+OIDC_DIR := accounts/tests/oidc_provider
+
+# The OpenID Connect provider the sign-in tests run (npm oidc-provider, pinned
+# with its integrity hashes in the committed package-lock.json).
+$(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
+	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
+
+oidc-provider: $(OIDC_DIR)/node_modules/.package-lock.json
+
 ## Install what the tests need and run them all
-test: $(VENV)/.dev
+test: $(VENV)/.dev oidc-provider
 	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
 
 ## ruff, and mypy with django-stubs (stricter on services and selectors)

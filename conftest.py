@@ -110,6 +110,13 @@ def bob(django_user_model):
 
 
 @pytest.fixture
+def operator(django_user_model):
+    return django_user_model.objects.create_user(
+        "olivia", password="operator pass 9", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
+# The site's own pages first; django-allauth serves sign-up, login, logout,
+# password change and reset, email, two-factor (2fa/) and OpenID Connect.
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("", views.account, name="account"),
+    path("delete/", views.account_delete, name="account_delete"),
+    path("", include("allauth.urls")),
 ]

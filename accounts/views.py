@@ -1,32 +1,32 @@
 from __future__ import annotations
 
-from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .forms import SignupForm
+from gallery.services import user_delete
+
+from .forms import DeleteAccountForm
+from .selectors import account_overview
 
 
-@sensitive_post_parameters("password1", "password2")
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("gallery:list")
-    if request.method == "POST":
-        form = SignupForm(request.POST)
-        if form.is_valid():
-            user = form.save()
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("gallery:list")
-    else:
-        form = SignupForm()
-    return render(request, "registration/signup.html", {"form": form})
+@login_required
+def account(request):
+    """The account page: email, password, two-factor, linked identities."""
+    overview = account_overview(user=request.user)
+    return render(request, "account/index.html", {"overview": overview})
 
 
-class LogoutView(auth_views.LogoutView):
-    """Logging out is a POST; a GET (a typed URL, an old link) asks to confirm."""
-
-    http_method_names = ["get", "post", "options"]
-
-    def get(self, request, *args, **kwargs):
-        return render(request, "registration/logout_confirm.html")
+@login_required
+@sensitive_post_parameters("password")
+def account_delete(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        user_delete(user=user)
+        messages.success(request, "Your account and all your photos were deleted.")
+        return redirect("home")
+    return render(request, "account/delete.html", {"form": form})

@@ -65,3 +65,16 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
             f"not {value!r}."
         )
     return value
+
+
+def env_rate(name: str) -> str | bool:
+    """A rate such as "5/h" or "10/m" (allauth's syntax); unset means no limit."""
+    value = env_str(name)
+    if not value:
+        return False
+    amount, _, period = value.partition("/")
+    if not amount.isdigit() or period not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(
+            f"{name} must look like 5/h (a count per s, m, h or d), not {value!r}."
+        )
+    return f"{value}/ip"

@@ -6,13 +6,25 @@ Every variable is documented in .env.example and the README.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from .env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -44,7 +56,7 @@ CSRF_TRUSTED_ORIGINS = env_list(
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "image_repo_project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +66,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "storages",
+    "csp",
+    "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "accounts",
     "gallery",
 ]
@@ -67,6 +86,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Last, so that it turns a lockout flagged during the login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "image_repo_project.urls"
@@ -119,7 +143,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "gallery:list"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -199,6 +223,154 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Accounts (django-allauth): username sign-up with an optional email address,
+# password reset by email, TOTP two-factor with recovery codes, and sign-in
+# with an OpenID Connect provider when one is configured.
+SITE_NAME = "Image Repo"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt while an account+address pair is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    # Runs the password hasher for unknown usernames too, so both answers
+    # take the same time.
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = None  # Django's own reset tokens
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # never mail addresses with no account
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Image Repo] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never join accounts by email alone
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Operators can require a second factor before staff reach the admin.
+ACCOUNTS_STAFF_REQUIRE_2FA = env_bool("ACCOUNTS_STAFF_REQUIRE_2FA", False)
+
+# OpenID Connect: one provider, configured from the environment.
+OIDC_ISSUER_URL = env_str("OIDC_ISSUER_URL")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+if OIDC_ISSUER_URL and not OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_ISSUER_URL is set: OIDC_CLIENT_ID is required.")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "oidc",
+                "name": OIDC_PROVIDER_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {"server_url": OIDC_ISSUER_URL},
+            }
+        ]
+        if OIDC_ISSUER_URL
+        else [],
+    }
+}
+
+# Client addresses: REMOTE_ADDR, unless the operator says how many proxies in
+# front of the app append to X-Forwarded-For (a header anyone can send).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Login throttling (django-axes): failures are counted per account and client
+# address together, so one account's failures lock out neither other people
+# behind the same address nor the account's owner elsewhere.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts still log
+
+# Sign-up and password-reset requests per client address: off unless set, in
+# allauth's rate syntax ("5/h" = five an hour). Failed passwords are axes' job
+# (accounts.adapters); "login_failed" counts wrong two-factor codes only.
+ACCOUNT_RATE_LIMITS = {
+    "signup": env_rate("ACCOUNTS_SIGNUP_RATE"),
+    "reset_password": env_rate("ACCOUNTS_PASSWORD_RESET_RATE"),
+    "login": False,
+    "login_failed": "10/m/ip,5/300s/key",
+}
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// URL.")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else the EMAIL_*
+# variables, else the console (mail is printed where `make run` runs).
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Image Repo <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    try:
+        globals().update(dj_email_url.parse(EMAIL_URL))
+    except (KeyError, ValueError) as error:
+        raise ImproperlyConfigured(f"EMAIL_URL is malformed: {error}") from None
+elif env_str("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = 10
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Headers on every response (django-csp 4 and accounts.middleware): nothing
+# inline, nothing from elsewhere, never inside a frame. Image URLs may point
+# at the S3 endpoint (presigned).
+_image_sources = [SELF, "data:"]
+if AWS_STORAGE_BUCKET_NAME:
+    _image_sources.append(AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": _image_sources,
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # The OpenID Connect sign-in form redirects to the provider.
+        "form-action": [SELF, *([_origin(OIDC_ISSUER_URL)] if OIDC_ISSUER_URL else [])],
+        "frame-ancestors": [NONE],
+    }
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+)
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SESSION_COOKIE_SECURE = not DEBUG

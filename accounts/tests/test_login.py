@@ -20,7 +20,7 @@ def test_the_landing_page_sends_signed_in_users_to_their_gallery(alice_client):
 def test_login_honours_next(client, alice):
     response = client.post(
         "/accounts/login/?next=/images/upload/",
-        {"username": "alice", "password": "correct horse 1", "next": "/images/upload/"},
+        {"login": "alice", "password": "correct horse 1", "next": "/images/upload/"},
     )
     assert response.status_code == 302
     assert response["Location"] == "/images/upload/"
@@ -30,7 +30,7 @@ def test_login_refuses_an_offsite_next(client, alice):
     response = client.post(
         "/accounts/login/",
         {
-            "username": "alice",
+            "login": "alice",
             "password": "correct horse 1",
             "next": "https://evil.example/",
         },
@@ -40,11 +40,11 @@ def test_login_refuses_an_offsite_next(client, alice):
 
 
 def test_login_with_a_wrong_password_shows_an_error(client, alice):
-    response = client.post(
-        "/accounts/login/", {"username": "alice", "password": "wrong"}
-    )
+    response = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "username and/or password you specified are not correct" in (
+        response.content.decode()
+    )
 
 
 def test_pages_of_the_gallery_ask_visitors_to_log_in(client):

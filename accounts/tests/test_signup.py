@@ -37,7 +37,23 @@ def test_it_shows_errors_inline_with_status_200(client):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "The two password fields didn" in page
+    assert "This password is too short." in page
+    assert 'id="id_password1_error"' in page
+    assert not get_user_model().objects.filter(username="dave").exists()
+
+
+def test_it_refuses_two_different_passwords(client):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "dave",
+            "password1": "a quiet meadow 7",
+            "password2": "a quiet meadow 8",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You must type the same password each time." in page
     assert 'id="id_password2_error"' in page
     assert not get_user_model().objects.filter(username="dave").exists()
 

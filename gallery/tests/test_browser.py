@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gallery.tests.browser import screenshot
+from gallery.tests.browser import screenshot, wait_until
 from gallery.tests.support import BROKER, component_missing, redis_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Username").fill("paula")
     page.get_by_label("Password", exact=True).fill("a quiet meadow 7")
-    page.get_by_label("Password confirmation").fill("a quiet meadow 7")
+    page.get_by_label("Password (again)").fill("a quiet meadow 7")
     screenshot(page, "desktop-signup")
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/images/")
@@ -44,8 +44,8 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     screenshot(page, "desktop-upload-results")
 
     page.get_by_role("link", name="Back to your gallery").click()
-    page.wait_for_function(
-        "[...document.querySelectorAll('.grid img')].every(i => i.complete)"
+    wait_until(
+        page, "[...document.querySelectorAll('.grid img')].every(i => i.complete)"
     )
     widths = loaded_images(page)
     assert len(widths) == 2
@@ -53,7 +53,7 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     screenshot(page, "desktop-gallery")
 
     page.get_by_role("link", name="sunset.jpg").click()
-    page.wait_for_function("document.querySelector('.detail-figure img').complete")
+    wait_until(page, "document.querySelector('.detail-figure img').complete")
     assert page.eval_on_selector(".detail-figure img", "i => i.naturalWidth") == 800
     assert "800 × 600 px" in page.content()
     screenshot(page, "desktop-detail")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -9,7 +10,7 @@ from django.core import signing
 from django.test import Client
 
 from gallery import services
-from gallery.storage import sign_media
+from gallery.storage import download_url, read_media_token, sign_media
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,40 @@ def test_a_signed_name_outside_the_media_root_is_refused(image):
     token = sign_media("../../etc/passwd")
     response = Client().get(f"/media/{token}/")
     assert response.status_code in (400, 404)
+
+
+def test_a_token_reveals_neither_owner_nor_filename(alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload("my holiday.jpg"))
+    for url in (image.file.url, image.preview.url, download_url(image)):
+        token = url.split("/")[2]
+        readable = b"".join(
+            _b64_decode_loosely(part) for part in token.replace(":", ".").split(".")
+        )
+        for secret in (
+            image.file.name,
+            f"images/{alice.id}/",
+            "my holiday",
+            str(image.id),
+        ):
+            assert secret.encode() not in readable
+            assert secret not in token
+
+
+def test_the_same_grant_gives_the_same_token_within_a_second(image):
+    assert sign_media(image.file.name) == sign_media(image.file.name)
+    assert read_media_token(sign_media(image.file.name)).name == image.file.name
+
+
+def _b64_decode_loosely(part: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except ValueError:
+        return b""
+
+
+@pytest.mark.parametrize(
+    "payload", ["", "not base64 !", "QUJD", signing.b64_encode(b"x" * 40).decode()]
+)
+def test_a_signed_token_with_an_unreadable_grant_is_refused(image, payload):
+    token = signing.TimestampSigner(salt="gallery.media").sign(payload)
+    assert Client().get(f"/media/{token}/").status_code == 403

@@ -10,6 +10,15 @@
     }
   });
 
+  // Colour swatches of a hex value. Set through the style property: the
+  // Content-Security-Policy refuses style attributes written in the page.
+  var paintSwatches = function (root) {
+    root.querySelectorAll("[data-swatch]").forEach(function (swatch) {
+      swatch.style.backgroundColor = swatch.getAttribute("data-swatch");
+    });
+  };
+  paintSwatches(document);
+
   // Gallery: show the bulk bar with a count when images are selected.
   var bulkForm = document.querySelector("[data-bulk-form]");
   if (bulkForm) {
@@ -34,7 +43,10 @@
         pending.forEach(function (marker) {
           var part = marker.closest("[data-refresh]");
           var replacement = part && fresh.getElementById(part.id);
-          if (replacement) { part.replaceWith(replacement); }
+          if (replacement) {
+            part.replaceWith(replacement);
+            paintSwatches(replacement);
+          }
         });
       })
       .catch(function () {})
