@@ -17,6 +17,7 @@ Rules every backend follows:
   ``retryable=False``.
 * An image the backend deliberately does not analyse (too small, say) raises
   ``AnalysisSkipped`` with the reason; the image is kept and marked skipped.
+* Tags carry a ``count`` when the backend counted the things ("dog" x2).
 * Confidences are floats in [0, 1]. Colour names are Azure's twelve
   (``AZURE_COLOR_NAMES``); ``accent_color`` is ``#rrggbb`` in lower case.
 """
@@ -45,6 +46,8 @@ AZURE_COLOR_NAMES = (
 class Tag:
     name: str
     confidence: float
+    # How many of it the picture shows, when the backend counted (objects).
+    count: int = 1
 
 
 @dataclass(frozen=True)

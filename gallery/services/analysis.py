@@ -121,6 +121,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
     image.description_confidence = result.description_confidence
     image.tags = [
         {"name": tag.name, "confidence": round(tag.confidence, 4)}
+        | ({"count": tag.count} if tag.count > 1 else {})
         for tag in result.tags
     ]
     image.tag_names = [tag.name.lower() for tag in result.tags]
