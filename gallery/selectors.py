@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Power, Sqrt
 
-from . import search
+from . import search, semantic
 from .analysis import AZURE_COLOR_NAMES
 from .colorspace import parse_hex, rgb_to_lab
 from .models import Image, OwnerTag
@@ -83,15 +83,40 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
         )
         ordering = ("color_distance", *ordering)
     if filters.q:
-        query = search.text_query(owner_id=owner.pk, text=filters.q)
-        if query is None:
-            return images.none()
-        images = images.filter(search_vector=query)
+        images, best_first = _text_matches(images, owner=owner, text=filters.q)
         if filters.sort == "newest" and not filters.color.startswith("#"):
             # Best match first when the person has not asked for an order.
-            images = images.annotate(rank=SearchRank(F("search_vector"), query))
-            ordering = ("-rank", *ordering)
+            ordering = (best_first, *ordering)
     return images.order_by(*ordering)
+
+
+def _text_matches(images: QuerySet[Image], *, owner, text: str):
+    """Images matching ``text`` by its words or by its meaning, and the
+    ordering that puts the best first.
+
+    Photos with the words come first (by full-text rank, then meaning), then
+    those that only mean the same ("kitten" for a cat), by closeness.
+    """
+    query = search.text_query(owner_id=owner.pk, text=text)
+    meaning = semantic.images_by_meaning(owner_id=owner.pk, text=text)
+    if query is None and not meaning:
+        return images.none(), "-created_at"
+    matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
+    if meaning:
+        matches |= Q(pk__in=[image_id for image_id, _ in meaning])
+    closeness = Case(
+        *(When(pk=image_id, then=Value(score)) for image_id, score in meaning),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    score = closeness
+    if query is not None:
+        score = score + Case(
+            When(search_vector=query, then=1.0 + SearchRank(F("search_vector"), query)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    return images.filter(matches).annotate(rank=score), "-rank"
 
 
 def image_page(images: QuerySet[Image], number, *, per_page: int) -> Page:

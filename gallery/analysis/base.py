@@ -92,7 +92,8 @@ class AnalysisSkipped(Exception):
 
 
 class BaseAnalyzer:
-    """Base class for analyzers. Subclasses set ``name`` and implement analyze().
+    """Base class for analyzers. Subclasses set ``name`` and ``version`` and
+    implement analyze().
 
     Instances are created once per process by ``get_analyzer()`` and must be
     safe to call from several threads; heavy resources (models, clients) are
@@ -100,6 +101,9 @@ class BaseAnalyzer:
     """
 
     name: str = ""
+    # Changes whenever the same image would be described differently, so
+    # results of an older analyzer can be found and renewed.
+    version: str = ""
 
     def analyze(self, data: bytes) -> AnalysisResult:
         raise NotImplementedError

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import search
+from .. import search, semantic
 from ..analysis import AnalysisError, AnalysisResult, AnalysisSkipped, get_analyzer
 from ..colorspace import parse_hex, rgb_to_lab
 from ..models import AnalysisStatus, Image
@@ -95,7 +95,17 @@ def image_analyze(
     _apply_result(image, result)
     _finish_analysis(image, AnalysisStatus.DONE, "", analyzer)
     embedding_store(image=image, embedding=result.embedding or _offline_embedding(data))
+    _store_text_embedding(image)
     return image
+
+
+def _store_text_embedding(image: Image) -> None:
+    """Search by meaning needs the words embedded; without them the image is
+    still found by its words, so a failure here is logged, not raised."""
+    try:
+        semantic.text_embedding_store(image=image)
+    except Exception:
+        logger.exception("No text embedding for %s", image.id)
 
 
 def _offline_embedding(data: bytes) -> list[float] | None:
@@ -138,6 +148,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
 ANALYSIS_FIELDS = [
     "analysis_status",
     "analyzer",
+    "analyzer_version",
     "analyzed_at",
     "analysis_error",
     "description",
@@ -157,6 +168,7 @@ def _finish_analysis(image: Image, status: str, error: str, analyzer=None) -> Im
     image.analysis_status = status
     image.analysis_error = error
     image.analyzer = getattr(analyzer, "name", "")
+    image.analyzer_version = getattr(analyzer, "version", "")
     image.analyzed_at = timezone.now()
     with transaction.atomic():
         # update() rather than save(): the image may have been deleted

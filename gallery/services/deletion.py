@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from ..models import Image, ImageEmbedding
+from ..models import Image, ImageEmbedding, ImageTextEmbedding
 from .analysis import count_tags
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
             tags_by_owner.setdefault(owner_id, []).extend(tag_names)
         # The embeddings first: both deletes are then single statements.
         ImageEmbedding.objects.filter(image_id__in=ids).delete()
+        ImageTextEmbedding.objects.filter(image_id__in=ids).delete()
         count, _ = Image.objects.filter(pk__in=ids).delete()
         for owner_id, tag_names in tags_by_owner.items():
             count_tags(owner_id, removed=tag_names)

@@ -80,6 +80,7 @@ class LocalAnalyzer(BaseAnalyzer):
     """Offline analysis; safe to share between threads."""
 
     name = "local"
+    version = "2 (EfficientNet-Lite0, CenterNet COCO-80)"
 
     def analyze(self, data: bytes) -> AnalysisResult:
         img = decode(data)
