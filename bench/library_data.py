@@ -253,3 +253,55 @@ def check_search_vector(heavy_pk: int) -> None:
             .values_list("v", flat=True)[0]
         )
         assert built == image.search_vector, (built, image.search_vector)
+
+
+def fill_text_embeddings(dsn: str, heavy: int) -> str:
+    """Text embeddings (search by meaning) for the heavy user's library.
+
+    Each image's vector is the normalised sum of the real sentence-model
+    embeddings of its description and of its tags, each text embedded once:
+    10,000 full embeddings would take many minutes, and the search's cost
+    depends only on how many vectors the owner has, not on their values.
+    """
+    from functools import cache
+
+    from gallery import semantic, similarity
+    from gallery.text_embedding import embed_text
+
+    started = time.perf_counter()
+    vector_of = cache(lambda text: np.asarray(embed_text(text), dtype=np.float32))
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = %s "
+        "AND column_name = 'vector'",
+        [semantic.TABLE],
+    )
+    pgvector = cur.fetchone() is not None
+    cur.execute(
+        "SELECT id, description, tag_names FROM gallery_image WHERE owner_id = %s",
+        [heavy],
+    )
+    lines = []
+    for image_id, description, tags in cur.fetchall():
+        vector = vector_of(description) + sum(vector_of(t) for t in tags) / len(tags)
+        vector /= np.linalg.norm(vector)
+        value = (
+            similarity.vector_literal(vector)
+            if pgvector
+            else "\\\\x" + similarity.to_bytes(vector).hex()
+        )
+        lines.append(tsv([image_id, heavy, value]))
+    column = "vector" if pgvector else "data"
+    cur.copy_expert(
+        f"COPY {semantic.TABLE} (image_id, owner_id, {column}) FROM STDIN",
+        io.StringIO("".join(lines)),
+    )
+    cur.execute(f"VACUUM ANALYZE {semantic.TABLE}")
+    conn.close()
+    texts = vector_of.cache_info().currsize
+    return (
+        f"{len(lines):,} text embeddings from {texts} embedded texts in "
+        f"{time.perf_counter() - started:.0f} s"
+    )

@@ -180,3 +180,12 @@ def test_the_pinned_package_is_the_one_set_up_fetched():
     folder = packages.package_dir(settings.GALLERY_PACKAGE_DIR)
     assert folder.name == "vladmandic-human-3.3.6"
     assert "MIT License" in (folder / "LICENSE").read_text()
+
+
+def test_decoding_above_a_score_gives_the_same_best_rows():
+    peaks, wh = _heat([(10, 20, 16, 0.9, (8, 4, 12, 6)), (5, 5, 3, 0.3, (1, 1, 1, 1)),
+                       (100, 50, 0, 0.5, (1, 2, 3, 4))])  # fmt: skip
+    every = detect.decode(peaks, wh)
+    above = detect.decode(peaks, wh, min_score=0.4)
+    np.testing.assert_array_equal(above, every[:2])
+    assert detect.decode(peaks, wh, min_score=0.95).shape == (0, 6)

@@ -95,18 +95,28 @@ def letterbox(img: Image.Image) -> tuple[np.ndarray, Letterbox]:
     return canvas[None], Letterbox(scale, px, py)
 
 
-def decode(peaks: np.ndarray, wh: np.ndarray, k: int = TOP_K) -> np.ndarray:
+def decode(
+    peaks: np.ndarray, wh: np.ndarray, k: int = TOP_K, min_score: float = 0.0
+) -> np.ndarray:
     """The graph's decode tail in numpy: (k, 6) rows of x1, y1, x2, y2 (in the
     512 input), score, class; best first.
 
     ``peaks`` is the (128, 128, 80) class heat maps with every cell that is not
     the maximum of its 3x3 neighbourhood set to 0; ``wh`` (128, 128, 4) the
     distances from each cell to its box's left, top, right and bottom sides.
+    Rows under ``min_score`` are left out (0 keeps the graph's exact 100).
     """
     _, w, classes = peaks.shape
     flat = peaks.ravel()
-    k = min(k, flat.size)
-    top = np.argpartition(-flat, k - 1)[:k]
+    if min_score > 0:
+        # Far cheaper than partitioning 1.3 million scores.
+        candidates = np.flatnonzero(flat >= min_score)
+    else:
+        candidates = np.arange(flat.size)
+    k = min(k, candidates.size)
+    if k == 0:
+        return np.zeros((0, 6), np.float32)
+    top = candidates[np.argpartition(-flat[candidates], k - 1)[:k]]
     # Ties broken by index, as TensorFlow's TopKV2 does.
     top = top[np.lexsort((top, -flat[top]))]
     cls = top % classes
@@ -241,4 +251,5 @@ def detect_objects(img: Image.Image, model: Model | None = None) -> list[Detecti
     """COCO objects in ``img`` above the score threshold, best first."""
     batch, box = letterbox(img)
     keypoints, wh = run_detector(model or get_detector(), batch)
-    return to_detections(suppress(decode(keypoints, wh)), box, img.size)
+    rows = decode(keypoints, wh, min_score=SCORE_THRESHOLD)
+    return to_detections(suppress(rows), box, img.size)
