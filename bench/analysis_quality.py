@@ -99,9 +99,9 @@ def main(data_dir: Path) -> None:
 
     analyzer = LocalAnalyzer()
     records = {}
-    print("| photo | what is in it | before | now |")
+    print("| photo (licence) | what is in it | before | now |")
     print("|---|---|---|---|")
-    for name, (content, _licence) in PHOTOS.items():
+    for name, (content, licence) in PHOTOS.items():
         result = analyzer.analyze(photo_bytes(data_dir, name))
         tags = [
             t.name + (f" ×{t.count}" if t.count > 1 else "") for t in result.tags[:5]
@@ -126,7 +126,7 @@ def main(data_dir: Path) -> None:
         now = f"{result.description}; {', '.join(tags) or '–'}"
         if name in BEFORE_COLORS:
             now += f"; colours {colors}" + (" (B&W)" if result.colors.is_bw else "")
-        print(f"| {name} | {content} | {before} | {now} |")
+        print(f"| {name} ({licence}) | {content} | {before} | {now} |")
     OUT.write_text(json.dumps(records, indent=1) + "\n")
 
 

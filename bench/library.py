@@ -58,7 +58,8 @@ from library_data import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
-DB_NAME = "image_repo_bench"
+# BENCH_DATABASE names another database, for two benchmarks on one server.
+DB_NAME = os.environ.get("BENCH_DATABASE", "image_repo_bench")
 # Settings for the benchmark process: production-like, no analysis, no upload cap.
 ENVIRONMENT = """DEBUG=false IMG_REPO_SECRET_KEY=bench GALLERY_ANALYZER=none
 GALLERY_UPLOAD_LIMIT=0 ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=false
