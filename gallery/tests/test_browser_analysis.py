@@ -3,7 +3,7 @@ a photo with their counts, and search by meaning."""
 
 import pytest
 
-from gallery.tests.browser import screenshot
+from gallery.tests.browser import log_in_and_upload, screenshot
 from gallery.tests.photos import photo_bytes, two_people_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,15 +24,7 @@ def test_a_person_sees_what_is_in_their_photos_and_finds_them_by_meaning(
         files.append(str(path))
 
     page = page_at(1280)
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("correct horse 1")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/images/")
-    page.goto(live_server.url + "/images/upload/")
-    page.get_by_label("Photos").set_input_files(files)
-    page.get_by_role("button", name="Upload").click()
-    page.wait_for_selector(".results")
+    log_in_and_upload(page, live_server.url, files)
 
     page.goto(live_server.url + "/images/?q=two+people")
     page.get_by_role("link", name="IMG_2041.jpg").first.click()

@@ -139,3 +139,10 @@ def test_reanalysis_replaces_the_text_embedding(library):
 def test_deleting_images_deletes_their_text_embeddings(alice, library):
     services.image_delete_all(owner=alice)
     assert not ImageTextEmbedding.objects.filter(owner=alice).exists()
+
+
+def test_a_colour_alone_is_searched_by_its_word_not_its_meaning(alice_client, library):
+    # Every colour is close to every other for the sentence model.
+    assert semantic.images_by_meaning(owner_id=library["coffee.png"].owner_id,
+                                      text="blue") == []  # fmt: skip
+    assert "coins.png" not in found(alice_client, q="blue")

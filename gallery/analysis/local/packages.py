@@ -2,7 +2,7 @@
 
 The object detector (and the face models) ship in the npm package
 ``@vladmandic/human`` (MIT). ``make run`` / ``make test`` call
-``python -m gallery.analysis.local.packages DIR``, which downloads the package's
+``python -m gallery.analysis.local DIR``, which downloads the package's
 tarball by its pinned version, checks it against the sha512 integrity recorded
 below (the registry's ``dist.integrity``), and keeps only the model files we
 use and the licence under ``DIR/<name>-<version>/``. Nothing is downloaded at
@@ -70,7 +70,7 @@ def package_dir(root: Path, package: NpmPackage = HUMAN) -> Path:
         raise ModelFilesMissing(
             f"{package.name}@{package.version} is not in {root} (missing "
             f"{', '.join(missing)}); run `make models` or "
-            f"`python -m gallery.analysis.local.packages {root}`."
+            f"`python -m gallery.analysis.local {root}`."
         )
     return folder
 
@@ -143,12 +143,8 @@ def fetch(
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m gallery.analysis.local.packages DIR", file=sys.stderr)
+        print("usage: python -m gallery.analysis.local DIR", file=sys.stderr)
         return 2
     folder = fetch(Path(argv[0]))
     print(f"{HUMAN.name}@{HUMAN.version}: {folder}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
