@@ -259,9 +259,10 @@ def fill_text_embeddings(dsn: str, heavy: int) -> str:
     """Text embeddings (search by meaning) for the heavy user's library.
 
     Each image's vector is the normalised sum of the real sentence-model
-    embeddings of its description and of its tags, each text embedded once:
-    10,000 full embeddings would take many minutes, and the search's cost
-    depends only on how many vectors the owner has, not on their values.
+    embeddings of its subject ("a photo of a dog", its first tag) and of its
+    other tags, each text embedded once: 10,000 full embeddings would take
+    many minutes, and the search's cost depends only on how many vectors the
+    owner has, not on their values.
     """
     from functools import cache
 
@@ -284,8 +285,9 @@ def fill_text_embeddings(dsn: str, heavy: int) -> str:
         [heavy],
     )
     lines = []
-    for image_id, description, tags in cur.fetchall():
-        vector = vector_of(description) + sum(vector_of(t) for t in tags) / len(tags)
+    for image_id, _description, tags in cur.fetchall():
+        subject = vector_of(f"a photo of {tags[0]}")
+        vector = subject + sum(vector_of(t) for t in tags[1:]) / len(tags)
         vector /= np.linalg.norm(vector)
         value = (
             similarity.vector_literal(vector)

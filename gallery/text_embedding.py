@@ -20,7 +20,6 @@ import json
 import struct
 import threading
 import unicodedata
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -223,12 +222,16 @@ class MiniLM:
 
 
 _lock = threading.Lock()
+_loaded: MiniLM | None = None
 
 
-@cache
 def _model() -> MiniLM:
-    with _lock:
-        return MiniLM(model_dir())
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                _loaded = MiniLM(model_dir())
+    return _loaded
 
 
 def embed_text(text: str) -> list[float]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..base import Tag
 from .detect import Detection
 from .faces import Face
-from .tags import Prediction, imagenet_tags
+from .tags import Prediction, imagenet_tags, merge_tags
 
 # A detection is believed (tagged, counted, named) from this score on when
 # the classifier or the face detector confirms it, and from LONE_MIN alone.
@@ -200,8 +200,6 @@ def understand(
     faces: list[Face],
     size: tuple[int, int],
 ) -> Scene:
-    from .tags import merge_tags
-
     detections = credible(detections, preds, faces)
     groups = _groups(detections, size)
     top = preds[0] if preds else None
