@@ -189,3 +189,31 @@ def test_decoding_above_a_score_gives_the_same_best_rows():
     above = detect.decode(peaks, wh, min_score=0.4)
     np.testing.assert_array_equal(above, every[:2])
     assert detect.decode(peaks, wh, min_score=0.95).shape == (0, 6)
+
+
+# --- loading ------------------------------------------------------------------
+
+
+def test_the_graph_is_built_once_then_loaded_from_the_cache(tmp_path):
+    first = detect.load_detector(tmp_path, settings.GALLERY_PACKAGE_DIR)
+    again = detect.load_detector(tmp_path, settings.GALLERY_PACKAGE_DIR)
+    assert (first.source, again.source) == ("built", "cache")
+    assert (tmp_path / detect.ONNX_NAME).is_file()
+
+
+def test_missing_model_files_fail_the_analysis_and_say_what_to_run(
+    offline_settings, settings, tmp_path
+):
+    from gallery.analysis import AnalysisError
+    from gallery.analysis.local import LocalAnalyzer
+
+    settings.GALLERY_PACKAGE_DIR = tmp_path / "nothing-here"
+    settings.GALLERY_MODEL_DIR = tmp_path / "models"
+    detect.reset_detector()
+    try:
+        with pytest.raises(AnalysisError, match="make models") as error:
+            LocalAnalyzer().analyze(synthetic.jpeg_bytes(synthetic.photo_like(1)))
+        assert error.value.code == "model_unavailable"
+        assert not error.value.retryable
+    finally:
+        detect.reset_detector()

@@ -46,6 +46,12 @@ def test_a_person_with_a_dog_and_a_horse():
     ], [pred("Beagle", 0.3)])  # fmt: skip
     assert text == "A person with a horse and a dog"  # the bigger one first
     assert {"person", "dog", "horse", "animal", "pet"} <= set(tags)
+    text, _ = sentence([
+        det("person", 0.8, 200, 50, 300, 400),
+        det("dog", 0.7, 300, 100, 620, 450),
+        det("horse", 0.6, 350, 300, 420, 420),
+    ])  # fmt: skip
+    assert text == "A person with a dog and a horse"
 
 
 def test_two_people_at_a_table():
