@@ -91,7 +91,9 @@ def image_list(*, owner, filters: ImageFilters | None = None) -> QuerySet[Image]
     return images.order_by(*ordering)
 
 
-def _text_matches(images: QuerySet[Image], *, owner, text: str):
+def _text_matches(
+    images: QuerySet[Image], *, owner, text: str
+) -> tuple[QuerySet[Image], str]:
     """Images matching ``text`` by its words or by its meaning, and the
     ordering that puts the best first.
 
