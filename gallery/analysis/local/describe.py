@@ -137,11 +137,7 @@ def _scene_sentence(scene: Scene, stats: ColorStats) -> tuple[str, float]:
     main, *rest = scene.groups
     phrase, conf = _main_phrase(main, scene)
     place = next((g for g in rest if g.label in PLACES), None)
-    if (
-        place is not None
-        and main.label not in {"person", *PLACES}
-        and (main.label not in {"cat", "dog"})
-    ):
+    if place is not None and main.label not in {"person", "cat", "dog"}:
         place = None  # only people and pets are "at a table"
     others = [g for g in rest if g is not place][:2]
     parts = [counted(g.label, g.count) for g in others]
