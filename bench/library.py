@@ -48,10 +48,18 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from library_data import HEAVY, RARE_TAG, USERS, check_search_vector, fill  # noqa: E402
+from library_data import (  # noqa: E402
+    HEAVY,
+    RARE_TAG,
+    USERS,
+    check_search_vector,
+    fill,
+    fill_text_embeddings,
+)
 
 RESULTS = ROOT / "bench" / "results"
-DB_NAME = "image_repo_bench"
+# BENCH_DATABASE names another database, for two benchmarks on one server.
+DB_NAME = os.environ.get("BENCH_DATABASE", "image_repo_bench")
 # Settings for the benchmark process: production-like, no analysis, no upload cap.
 ENVIRONMENT = """DEBUG=false IMG_REPO_SECRET_KEY=bench GALLERY_ANALYZER=none
 GALLERY_UPLOAD_LIMIT=0 ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=false
@@ -71,6 +79,8 @@ LISTINGS = [  # (case, query string of /images/)
     ("gallery page 400", "page=400"),
     ("q=dog (1 word)", "q=dog"),
     ("q=dog beach (2 words)", "q=dog+beach"),
+    ("q=puppy (by meaning)", "q=puppy"),
+    ("q=hot beverage (by meaning)", "q=hot+beverage"),
     ("tag=outdoor (common)", "tag=outdoor"),
     (f"tag={RARE_TAG} (rare)", "tag=" + quote_plus(RARE_TAG)),
     ("color=blue (name)", "color=blue"),
@@ -235,7 +245,9 @@ def report(facts: dict, results: list[dict], label: str) -> str:
         f"Library benchmark, {label}: {facts['rows']:,} rows in gallery_image "
         f"({facts['size']}), heavy user {HEAVY:,} images, {USERS:,} users",
         f"{facts['server']}; pgvector column: {facts['pgvector']}; "
-        f"load {facts['load']}",
+        f"load {facts['load']}; {facts['text embeddings']}",
+        "Queries by meaning embed the query once per process (cached after the "
+        "warm-up); the first costs one sentence-model pass more.",
         "Times in ms, warm cache; view = django.test.Client GET as the heavy "
         "user, direct = selector/service only.",
         *(
@@ -334,6 +346,8 @@ def main() -> None:
             connection.close()
             facts = fill(bench_dsn, rows)
             print(f"  loaded {facts['rows']:,} rows, {facts['size']}, {facts['load']}")
+            facts["text embeddings"] = fill_text_embeddings(bench_dsn, facts["heavy"])
+            print(f"  {facts['text embeddings']}")
             check_search_vector(facts["heavy"])
             results = measure(facts["heavy"], args.repeat)
             text = report(facts, results, label)

@@ -120,7 +120,7 @@ SEARCH_VECTOR = " || ".join(
 INSERT = (
     """INSERT INTO gallery_image (id, owner_id, file, thumbnail, preview,
   original_filename, content_type, size_bytes, width, height, sha256, created_at,
-  analysis_status, analyzer, analyzed_at, analysis_error, description,
+  analysis_status, analyzer, analyzer_version, analyzed_at, analysis_error, description,
   description_confidence, tags, tag_names, dominant_foreground,
   dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
   facet_keys, search_vector)
@@ -128,7 +128,7 @@ SELECT id, owner_id, format('images/%s/%s.%s', owner_id, id, ext),
   format('thumbnails/%s/%s.jpg', owner_id, id),
   format('previews/%s/%s.jpg', owner_id, id), original_filename,
   content_type, size_bytes, width, height, sha256, to_timestamp(created), 'done',
-  'local', to_timestamp(analyzed), '', description, description_confidence,
+  'local', '2', to_timestamp(analyzed), '', description, description_confidence,
   tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,
   facet_keys, """
     + SEARCH_VECTOR
@@ -253,3 +253,57 @@ def check_search_vector(heavy_pk: int) -> None:
             .values_list("v", flat=True)[0]
         )
         assert built == image.search_vector, (built, image.search_vector)
+
+
+def fill_text_embeddings(dsn: str, heavy: int) -> str:
+    """Text embeddings (search by meaning) for the heavy user's library.
+
+    Each image's vector is the normalised sum of the real sentence-model
+    embeddings of its subject ("a photo of a dog", its first tag) and of its
+    other tags, each text embedded once: 10,000 full embeddings would take
+    many minutes, and the search's cost depends only on how many vectors the
+    owner has, not on their values.
+    """
+    from functools import cache
+
+    from gallery import semantic, similarity
+    from gallery.text_embedding import embed_text
+
+    started = time.perf_counter()
+    vector_of = cache(lambda text: np.asarray(embed_text(text), dtype=np.float32))
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = %s "
+        "AND column_name = 'vector'",
+        [semantic.TABLE],
+    )
+    pgvector = cur.fetchone() is not None
+    cur.execute(
+        "SELECT id, description, tag_names FROM gallery_image WHERE owner_id = %s",
+        [heavy],
+    )
+    lines = []
+    for image_id, _description, tags in cur.fetchall():
+        subject = vector_of(f"a photo of {tags[0]}")
+        vector = subject + sum(vector_of(t) for t in tags[1:]) / len(tags)
+        vector /= np.linalg.norm(vector)
+        value = (
+            similarity.vector_literal(vector)
+            if pgvector
+            else "\\\\x" + similarity.to_bytes(vector).hex()
+        )
+        lines.append(tsv([image_id, heavy, value]))
+    column = "vector" if pgvector else "data"
+    cur.copy_expert(
+        f"COPY {semantic.TABLE} (image_id, owner_id, {column}) FROM STDIN",
+        io.StringIO("".join(lines)),
+    )
+    cur.execute(f"VACUUM ANALYZE {semantic.TABLE}")
+    conn.close()
+    texts = vector_of.cache_info().currsize
+    return (
+        f"{len(lines):,} text embeddings from {texts} embedded texts in "
+        f"{time.perf_counter() - started:.0f} s"
+    )

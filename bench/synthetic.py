@@ -104,3 +104,11 @@ REFERENCE_IMAGES = {
     "photo_224": lambda: photo_like(7, 224, 224),
     "photo_320x240": lambda: photo_like(11, 320, 240),
 }
+
+# The detector's reference fixture (bench/make_centernet_reference.py):
+# 512 x 512 images go to the network as they are, others are letterboxed.
+DETECTOR_REFERENCE_IMAGES = {
+    "shapes_512": lambda: shapes(512),
+    "photo_512": lambda: photo_like(5, 512, 512),
+    "photo_640x360": lambda: photo_like(9, 640, 360),
+}

@@ -30,9 +30,16 @@ class ImageAdmin(admin.ModelAdmin):
         "dimensions",
         "analysis_status",
         "analyzer",
+        "analyzer_version",
     )
     list_display_links = ("preview", "original_filename")
-    list_filter = ("analysis_status", "analyzer", "content_type", "created_at")
+    list_filter = (
+        "analysis_status",
+        "analyzer",
+        "analyzer_version",
+        "content_type",
+        "created_at",
+    )
     search_fields = ("original_filename", "owner__username", "description")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"

@@ -58,6 +58,9 @@ class Image(models.Model):
         max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING
     )
     analyzer = models.CharField(max_length=50, blank=True)
+    # The analyzer's version (BaseAnalyzer.version), so operators can see which
+    # results predate a better analyzer and `reanalyze --outdated` can find them.
+    analyzer_version = models.CharField(max_length=50, blank=True)
     analyzed_at = models.DateTimeField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
     description = models.TextField(blank=True)
@@ -152,6 +155,28 @@ class ImageEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"Embedding of {self.image_id}"
+
+
+class ImageTextEmbedding(models.Model):
+    """The embedding of an image's words (description, tags, colours) for
+    search by meaning (gallery.semantic); kept apart for the same reasons as
+    ImageEmbedding. Where PostgreSQL has pgvector, migration 0006 adds a
+    ``vector`` column and the vector is stored there instead of in ``data``.
+    """
+
+    image = models.OneToOneField(
+        Image,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="text_embedding",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    data = models.BinaryField(null=True)
+
+    def __str__(self) -> str:
+        return f"Text embedding of {self.image_id}"
 
 
 class OwnerTag(models.Model):

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Power, Sqrt
 
 from accounts.models import Profile
 
-from . import search, similarity
+from . import search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -98,15 +99,44 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
         color = search.color_key(owner.pk, filters.color)
         images = images.filter(facet_keys__contains=[color])
     if filters.q:
-        query = search.text_query(owner_id=owner.pk, text=filters.q)
-        if query is None:
-            return images.none()
-        images = images.filter(search_vector=query)
+        images, best_first = _text_matches(images, owner=owner, text=filters.q)
         if filters.sort == "newest" and not filters.color_is_hex:
             # Best match first when the person has not asked for an order.
-            images = images.annotate(rank=SearchRank(F("search_vector"), query))
-            ordering = ("-rank", *ordering)
+            ordering = (best_first, *ordering)
     return images.order_by(*ordering)
+
+
+def _text_matches(
+    images: QuerySet[Image], *, owner: User, text: str
+) -> tuple[QuerySet[Image], str]:
+    """Images matching ``text`` by its words or by its meaning, and the
+    ordering that puts the best first.
+
+    Photos with the words come first (by full-text rank, then meaning), then
+    those that only mean the same ("kitten" for a cat), by closeness.
+    """
+    query = search.text_query(owner_id=owner.pk, text=text)
+    meaning = semantic.images_by_meaning(owner_id=owner.pk, text=text)
+    if query is None and not meaning:
+        return images.none(), "-created_at"
+    ids = [image_id for image_id, _ in meaning]
+    matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
+    if meaning:
+        matches |= Q(pk__in=ids)
+    # One array lookup per row, not a CASE of hundreds of branches (whose
+    # compilation alone cost Django tens of milliseconds).
+    score: Any = RawSQL(
+        'COALESCE((%s::float8[])[array_position(%s::uuid[], "gallery_image"."id")], 0)',
+        ([score for _, score in meaning], [str(image_id) for image_id in ids]),
+        output_field=FloatField(),
+    )
+    if query is not None:
+        score = score + Case(
+            When(search_vector=query, then=1.0 + SearchRank(F("search_vector"), query)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    return images.filter(matches).annotate(rank=score), "-rank"
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

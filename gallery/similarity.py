@@ -37,36 +37,59 @@ NEAR_DUPLICATE = 0.93
 
 # The size of every image embedding (the offline model projects to it).
 EMBEDDING_DIM = 256
-STORED = np.dtype([("scale", "<f4"), ("values", "i1", (EMBEDDING_DIM,))])
+
+
+@cache
+def stored_dtype(dim: int) -> np.dtype:
+    return np.dtype([("scale", "<f4"), ("values", "i1", (dim,))])
 
 
 def to_bytes(embedding: Sequence[float]) -> bytes:
     vector = np.asarray(embedding, dtype=np.float32)
     scale = float(np.abs(vector).max()) / 127 or 1.0
-    stored = np.zeros(1, STORED)
+    stored = np.zeros(1, stored_dtype(len(vector)))
     stored["scale"] = scale
     stored["values"] = np.round(vector / scale)
     return stored.tobytes()
 
 
-def from_bytes(data: bytes | memoryview) -> np.ndarray:
+def from_bytes(data: bytes | memoryview, dim: int = EMBEDDING_DIM) -> np.ndarray:
     """The vectors in ``data`` (one or several stored embeddings), as rows."""
-    stored = np.frombuffer(bytes(data), STORED)
+    stored = np.frombuffer(bytes(data), stored_dtype(dim))
     return stored["values"].astype(np.float32) * stored["scale"][:, None]
 
 
 @cache
-def _has_vector_column(database_name: str) -> bool:
+def _has_vector_column(database_name: str, table: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM information_schema.columns "
-            "WHERE table_name = 'gallery_imageembedding' AND column_name = 'vector'"
+            "WHERE table_name = %s AND column_name = 'vector'",
+            [table],
         )
         return cursor.fetchone() is not None
 
 
-def pgvector_enabled() -> bool:
-    return _has_vector_column(connection.settings_dict["NAME"])
+def pgvector_enabled(table: str = "gallery_imageembedding") -> bool:
+    return _has_vector_column(connection.settings_dict["NAME"], table)
+
+
+def best_rows(cursor, query: np.ndarray, limit: int, dim: int) -> list[tuple]:
+    """The ``limit`` best (id, cosine) of a cursor over (id, stored vector)
+    rows, read in chunks: only the best so far are held in memory."""
+    best_ids: list = []
+    best_scores = np.empty(0, dtype=np.float32)
+    while chunk := cursor.fetchmany(CHUNK):
+        vectors = from_bytes(b"".join(bytes(data) for _, data in chunk), dim)
+        best_ids += [row_id for row_id, _ in chunk]
+        best_scores = np.concatenate([best_scores, vectors @ query])
+        keep = np.argsort(-best_scores, kind="stable")[:limit]
+        best_ids = [best_ids[i] for i in keep]
+        best_scores = best_scores[keep]
+    return [
+        (row_id, float(score))
+        for row_id, score in zip(best_ids, best_scores, strict=True)
+    ]
 
 
 def embedding_write(*, image_id, owner_id: int, embedding: Sequence[float]) -> None:
@@ -101,7 +124,7 @@ def embedding_read(image_id) -> np.ndarray | None:
     return None if data is None else from_bytes(data)[0]
 
 
-def vector_literal(embedding: Sequence[float]) -> str:
+def vector_literal(embedding: Sequence[float] | np.ndarray) -> str:
     """pgvector's text form of an embedding."""
     return "[" + ",".join(f"{value:.6f}" for value in embedding) + "]"
 
@@ -141,23 +164,11 @@ def _rank_in_python(image_id, owner_id: int, limit: int) -> Ranked:
     query = embedding_read(image_id)
     if query is None:
         return []
-    best_ids: list[uuid.UUID] = []
-    best_scores = np.empty(0, dtype=np.float32)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT image_id, data FROM gallery_imageembedding "
             "WHERE owner_id = %s AND image_id <> %s",
             [owner_id, image_id],
         )
-        while chunk := cursor.fetchmany(CHUNK):
-            scores = from_bytes(b"".join(bytes(data) for _, data in chunk)) @ query
-            # Keep the best `limit` of those kept so far and this chunk.
-            best_ids += [other for other, _ in chunk]
-            best_scores = np.concatenate([best_scores, scores])
-            keep = np.argsort(-best_scores, kind="stable")[:limit]
-            best_ids = [best_ids[i] for i in keep]
-            best_scores = best_scores[keep]
-    return [
-        (other, float(score))
-        for other, score in zip(best_ids, best_scores, strict=True)
-    ]
+        ranked = best_rows(cursor, query, limit, EMBEDDING_DIM)
+    return ranked

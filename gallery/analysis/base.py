@@ -17,6 +17,7 @@ Rules every backend follows:
   ``retryable=False``.
 * An image the backend deliberately does not analyse (too small, say) raises
   ``AnalysisSkipped`` with the reason; the image is kept and marked skipped.
+* Tags carry a ``count`` when the backend counted the things ("dog" x2).
 * Confidences are floats in [0, 1]. Colour names are Azure's twelve
   (``gallery.colorspace.COLOR_NAMES``); ``accent_color`` is ``#rrggbb`` in
   lower case.
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 class Tag:
     name: str
     confidence: float
+    # How many of it the picture shows, when the backend counted (objects).
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class AnalysisSkipped(Exception):
 
 
 class BaseAnalyzer:
-    """Base class for analyzers. Subclasses set ``name`` and implement analyze().
+    """Base class for analyzers. Subclasses set ``name`` and ``version`` and
+    implement analyze().
 
     Instances are created once per process by ``get_analyzer()`` and must be
     safe to call from several threads; heavy resources (models, clients) are
@@ -83,6 +87,9 @@ class BaseAnalyzer:
     """
 
     name: str = ""
+    # Changes whenever the same image would be described differently, so
+    # results of an older analyzer can be found and renewed.
+    version: str = ""
 
     def analyze(self, data: bytes) -> AnalysisResult:
         raise NotImplementedError

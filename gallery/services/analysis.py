@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .. import semantic
 from ..analysis import (
     AnalysisError,
     AnalysisResult,
@@ -101,9 +102,18 @@ def image_analyze(
         raise
     _apply_result(image, result)
     embedding = result.embedding or _offline_embedding(data)
-    return _finish_analysis(
-        image, AnalysisStatus.DONE, "", analyzer, embedding=embedding
-    )
+    _finish_analysis(image, AnalysisStatus.DONE, "", analyzer, embedding=embedding)
+    _store_text_embedding(image)
+    return image
+
+
+def _store_text_embedding(image: Image) -> None:
+    """Search by meaning needs the words embedded; without them the image is
+    still found by its words, so a failure here is logged, not raised."""
+    try:
+        semantic.text_embedding_store(image=image)
+    except Exception:
+        logger.exception("No text embedding for %s", image.id)
 
 
 def _offline_embedding(data: bytes) -> Sequence[float] | None:
@@ -129,6 +139,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
     image.description_confidence = result.description_confidence
     image.tags = [
         {"name": tag.name, "confidence": round(tag.confidence, 4)}
+        | ({"count": tag.count} if tag.count > 1 else {})
         for tag in result.tags
     ]
     image.tag_names = [tag.name.lower() for tag in result.tags]
@@ -145,6 +156,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
 ANALYSIS_FIELDS = [
     "analysis_status",
     "analyzer",
+    "analyzer_version",
     "analyzed_at",
     "analysis_error",
     "description",
@@ -171,6 +183,7 @@ def _finish_analysis(
     image.analysis_status = status
     image.analysis_error = error
     image.analyzer = getattr(analyzer, "name", "")
+    image.analyzer_version = getattr(analyzer, "version", "")
     image.analyzed_at = timezone.now()
     with transaction.atomic():
         # update() rather than save(): the image may have been deleted

@@ -18,7 +18,7 @@ from typing import Literal
 from django.db import connection
 
 from .. import search, similarity
-from ..models import Image, ImageEmbedding
+from ..models import Image, ImageEmbedding, ImageTextEmbedding
 
 
 class _Keep(enum.Enum):
@@ -59,6 +59,7 @@ def images_unindex(
     """Remove what the images contributed, before their rows are deleted."""
     # The embeddings first: deleting their images is then a single statement.
     ImageEmbedding.objects.filter(image_id__in=image_ids).delete()
+    ImageTextEmbedding.objects.filter(image_id__in=image_ids).delete()
     for owner_id, tag_names in tags_by_owner.items():
         count_tags(owner_id, removed=tag_names)
 

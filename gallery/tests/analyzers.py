@@ -11,6 +11,7 @@ class FixedAnalyzer(BaseAnalyzer):
     """A backend with a known answer, so a test can see where it arrives."""
 
     name = "fixed"
+    version = "7.1"
 
     def analyze(self, data: bytes) -> AnalysisResult:
         return AnalysisResult(

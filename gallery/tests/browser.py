@@ -63,6 +63,18 @@ def page_at(browser):
         context.close()
 
 
+def log_in_and_upload(page, base_url: str, files: list[str]) -> None:
+    """Log in as alice (password from conftest) and upload ``files``."""
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("correct horse 1")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(base_url + "/images/upload/")
+    page.get_by_label("Photos").set_input_files(files)
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector(".results")
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -9,17 +9,19 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from gallery.analysis.local import LocalAnalyzer
+from gallery.analysis.local import LocalAnalyzer, detect
 from gallery.analysis.local import model as model_mod
 
 
 @pytest.fixture(scope="module")
 def offline_model_dir(tmp_path_factory):
-    # A fresh cache dir for the module; the process-wide model is reset so it
-    # really loads from here, and reset again so other modules start clean.
+    # A fresh cache dir for the module; the process-wide models are reset so
+    # they really load from here, and reset again so other modules start clean.
     model_mod.reset_model()
+    detect.reset_detector()
     yield tmp_path_factory.mktemp("models")
     model_mod.reset_model()
+    detect.reset_detector()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gallery.tests.browser import screenshot, wait_until
+from gallery.tests.browser import log_in_and_upload, screenshot, wait_until
 from gallery.tests.support import BROKER, component_missing, redis_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,14 +97,7 @@ def test_a_person_searches_filters_and_deletes_several(
         files.append(str(path))
 
     page = page_at(1280)
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("correct horse 1")
-    page.get_by_role("button", name="Log in").click()
-    page.goto(live_server.url + "/images/upload/")
-    page.get_by_label("Photos").set_input_files(files)
-    page.get_by_role("button", name="Upload").click()
-    page.wait_for_selector(".results")
+    log_in_and_upload(page, live_server.url, files)
     assert page.locator(".result-ok").count() == 3
 
     page.goto(live_server.url + "/images/")

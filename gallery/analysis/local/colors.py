@@ -1,12 +1,18 @@
 """Colours of an image in Azure Computer Vision's vocabulary, with Pillow + numpy.
 
 ``image_colors(img)`` gives the same fields Azure's "Color" feature returns:
-dominant foreground (the centre of the picture), dominant background (its
-border), up to three dominant colours overall, an accent colour (the most
+dominant foreground (the colour of the detected subject, else the centre of
+the picture), dominant background (its border), up to three dominant colours
+overall (the subject's always among them), an accent colour (the most
 saturated colour that covers a visible part of the image) and whether the image
-is black and white. ``color_name(rgb)`` maps one colour to the nearest of the
-twelve names, with the same rules, so search can name a ``#hex`` query the way
-images were named.
+is black and white.
+
+A subject's colour is what stands out inside its box: each colour name counts
+by how vivid its pixels are and by how rare it is on the picture's border, so a
+red motorcycle in a grey and brown garage is red, not the garage's grey.
+
+``color_name(rgb)`` maps one colour to the nearest of the twelve names, with
+the same rules, so search can name a ``#hex`` query the way images were named.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ SAMPLE_SIZE = 64
 # An image whose pixels are (almost) all grey is black and white. Chroma is
 # max(R,G,B) - min(R,G,B) on a 0..255 scale; JPEG noise stays well below this.
 BW_CHROMA_P95 = 24
+# ...and hardly any pixel is clearly coloured: a deep-sky photo is mostly
+# black, but its few galaxies are vivid.
+BW_VIVID_CHROMA = 40
+BW_MAX_VIVID_SHARE = 0.003
+# A subject box whose pixels average less chroma than this is grey/black/white:
+# its pixels then count alike, not by vividness.
+SUBJECT_MIN_CHROMA = 0.08
 MIN_DOMINANT_SHARE = 0.10
 MIN_ACCENT_SHARE = 0.02
 
@@ -136,8 +149,33 @@ def _accent(arr: np.ndarray, is_bw: bool) -> str:
     return "#{:02x}{:02x}{:02x}".format(*best)
 
 
-def color_stats(img: Image.Image) -> ColorStats:
-    """Azure-style colours plus the share each colour name covers."""
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 as fractions of the picture
+
+
+def _subject_color(
+    arr: np.ndarray, names: np.ndarray, border: np.ndarray, box: Box
+) -> str | None:
+    h, w = names.shape
+    x1, x2 = (min(w, max(0, round(v * w))) for v in (box[0], box[2]))
+    y1, y2 = (min(h, max(0, round(v * h))) for v in (box[1], box[3]))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    inside = names[y1:y2, x1:x2].ravel().astype(np.int64)
+    px = arr[y1:y2, x1:x2].reshape(-1, 3).astype(np.float32) / 255.0
+    chroma = px.max(axis=1) - px.min(axis=1)
+    if chroma.mean() < SUBJECT_MIN_CHROMA:
+        chroma = np.ones_like(chroma)  # a grey subject: every pixel counts
+    n = len(COLOR_NAMES)
+    vivid = np.bincount(inside, weights=chroma, minlength=n)
+    on_border = np.bincount(border.astype(np.int64), minlength=n) / max(1, border.size)
+    return COLOR_NAMES[int(np.argmax(vivid * (1.0 - on_border)))]
+
+
+def color_stats(img: Image.Image, subjects: list[Box] | tuple = ()) -> ColorStats:
+    """Azure-style colours plus the share each colour name covers.
+
+    ``subjects`` are the boxes of what the picture is of, main subject first.
+    """
     arr = _sample(img)
     h, w = arr.shape[:2]
     names = _name_indices(arr.reshape(-1, 3)).reshape(h, w)
@@ -158,12 +196,20 @@ def color_stats(img: Image.Image) -> ColorStats:
     dominant = [n for n, sh in shares.items() if sh >= MIN_DOMINANT_SHARE][:3]
     if not dominant:
         dominant = [next(iter(shares))]
+    foreground = _mode(centre)
+    if subjects:
+        foreground = _subject_color(arr, names, border, subjects[0]) or foreground
+        if foreground not in dominant:
+            dominant = [*dominant[:2], foreground]
 
     chroma = arr.max(axis=2).astype(np.int16) - arr.min(axis=2)
-    is_bw = bool(np.percentile(chroma, 95) < BW_CHROMA_P95)
+    is_bw = bool(
+        np.percentile(chroma, 95) < BW_CHROMA_P95
+        and np.mean(chroma > BW_VIVID_CHROMA) < BW_MAX_VIVID_SHARE
+    )
 
     colors = Colors(
-        dominant_foreground=_mode(centre),
+        dominant_foreground=foreground,
         dominant_background=_mode(border),
         dominant_colors=dominant,
         accent_color=_accent(arr, is_bw),

@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,15 +138,26 @@ class Model:
 def load_model(model_dir: Path | None, threads: int = THREADS) -> Model:
     """Load the cached ONNX model from model_dir, building (and caching) it first
     if it is missing or unreadable. model_dir=None builds in memory only."""
+    return load_onnx(model_dir, ONNX_NAME, build_onnx_bytes, threads)
+
+
+def load_onnx(
+    model_dir: Path | None,
+    onnx_name: str,
+    build: Callable[[], bytes],
+    threads: int = THREADS,
+) -> Model:
+    """An onnxruntime session for ``onnx_name``, cached in ``model_dir``: the
+    cached file when it loads, else built by ``build()`` and cached."""
     start = time.perf_counter()
-    path = Path(model_dir) / ONNX_NAME if model_dir is not None else None
+    path = Path(model_dir) / onnx_name if model_dir is not None else None
     if path is not None and path.is_file():
         try:
             session = _session(path.read_bytes(), threads)
             return Model(session, time.perf_counter() - start, "cache")
         except Exception:
             logger.warning("Cached model %s is unreadable; rebuilding it.", path)
-    data = build_onnx_bytes()
+    data = build()
     source = "memory"
     if path is not None:
         try:
@@ -161,12 +173,12 @@ def load_model(model_dir: Path | None, threads: int = THREADS) -> Model:
     return Model(session, time.perf_counter() - start, source)
 
 
-def _configured_model_dir() -> Path | None:
+def _configured_model_dir(setting: str = "GALLERY_MODEL_DIR") -> Path | None:
     from django.conf import settings
 
     if not settings.configured:
         return None
-    value = getattr(settings, "GALLERY_MODEL_DIR", None)
+    value = getattr(settings, setting, None)
     return Path(value) if value else None
 
 

@@ -42,11 +42,22 @@ class Prediction:
         return self.info.label
 
 
+# ImageNet's two "missile" classes are mostly rockets on their pads; calling
+# a launch a "weapon" is the misleading kind of wrong.
+CLASS_CORRECTIONS = {
+    657: ClassInfo("rocket", "a", ("vehicle",)),
+    744: ClassInfo("rocket", "a", ()),
+}
+
+
 @functools.cache
 def classes() -> tuple[ClassInfo, ...]:
     doc = json.loads(TAGS_FILE.read_text(encoding="utf-8"))
     out = tuple(
-        ClassInfo(c["label"], c["article"], tuple(c["parents"])) for c in doc["classes"]
+        CLASS_CORRECTIONS.get(
+            i, ClassInfo(c["label"], c["article"], tuple(c["parents"]))
+        )
+        for i, c in enumerate(doc["classes"])
     )
     if len(out) != 1000:
         raise RuntimeError(f"{TAGS_FILE} has {len(out)} classes, expected 1000")
@@ -86,9 +97,17 @@ def imagenet_tags(
 
 
 def merge_tags(*groups: list[Tag]) -> list[Tag]:
-    """Union of tag lists, keeping the highest confidence per name."""
-    best: dict[str, float] = {}
+    """Union of tag lists, keeping the highest confidence and count per name."""
+    best: dict[str, Tag] = {}
     for group in groups:
         for t in group:
-            best[t.name] = max(best.get(t.name, 0.0), t.confidence)
-    return sorted((Tag(n, c) for n, c in best.items()), key=lambda t: -t.confidence)
+            old = best.get(t.name)
+            if old is None:
+                best[t.name] = t
+            else:
+                best[t.name] = Tag(
+                    t.name,
+                    max(old.confidence, t.confidence),
+                    max(old.count, t.count),
+                )
+    return sorted(best.values(), key=lambda t: -t.confidence)

@@ -6,7 +6,7 @@ from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
@@ -22,8 +22,9 @@ CHUNK_SIZE = 100
 class Command(BaseCommand):
     help = (
         "Analyse images again with the configured analyzer, oldest first. "
-        "Choose the images with --failed, --pending and/or --all; --user limits "
-        "the run to one owner's images. Runs inline, not on Celery workers."
+        "Choose the images with --failed, --pending, --outdated and/or --all; "
+        "--user limits the run to one owner's images. Runs inline, not on Celery "
+        "workers. An interrupted --all resumes with --outdated."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             action="store_true",
             help="images still waiting for their first analysis",
         )
+        parser.add_argument(
+            "--outdated",
+            action="store_true",
+            help="images not analysed by the configured analyzer's current version",
+        )
         parser.add_argument("--all", action="store_true", help="every image")
         parser.add_argument(
             "--user", metavar="NAME", help="only the images of this user"
@@ -44,11 +50,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        images = self._selected_images(options)
-        if get_analyzer() is None:
+        analyzer = get_analyzer()
+        if analyzer is None:
             raise CommandError(
                 "Analysis is off (GALLERY_ANALYZER=none); there is nothing to run."
             )
+        images = self._selected_images(options, analyzer)
         total = images.count()
         progress = tqdm(
             total=total,
@@ -82,19 +89,24 @@ class Command(BaseCommand):
                 f"{errors} image{pluralize(errors)} could not be analysed (see above)."
             )
 
-    def _selected_images(self, options) -> QuerySet[Image]:
+    def _selected_images(self, options, analyzer) -> QuerySet[Image]:
         statuses = []
         if options["failed"]:
             statuses.append(AnalysisStatus.FAILED)
         if options["pending"]:
             statuses.append(AnalysisStatus.PENDING)
-        if not (statuses or options["all"]):
+        if not (statuses or options["outdated"] or options["all"]):
             raise CommandError(
-                "Say which images to analyse: --failed, --pending or --all."
+                "Say which images to analyse: --failed, --pending, --outdated or --all."
             )
         images = Image.objects.order_by("created_at", "id")
         if not options["all"]:
-            images = images.filter(analysis_status__in=statuses)
+            chosen = Q(analysis_status__in=statuses)
+            if options["outdated"]:
+                # Every run records its analyzer and version, so what this one
+                # already renewed is skipped: an interrupted run resumes.
+                chosen |= ~Q(analyzer=analyzer.name, analyzer_version=analyzer.version)
+            images = images.filter(chosen)
         if options["user"] is not None:
             images = images.filter(owner=self._user(options["user"]))
         return images
