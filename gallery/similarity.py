@@ -27,16 +27,13 @@ from functools import cache
 import numpy as np
 from django.db import connection
 
+from .analysis.base import EMBEDDING_DIM
 from .models import ImageEmbedding
 
 CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
 # re-encoded or lightly edited (measured on the offline model's embeddings).
 NEAR_DUPLICATE = 0.93
-
-
-# The size of every image embedding (the offline model projects to it).
-EMBEDDING_DIM = 256
 
 
 @cache

@@ -27,6 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The size of every image embedding (the offline model projects to it; the
+# similarity tables store it).
+EMBEDDING_DIM = 256
+
 
 @dataclass(frozen=True)
 class Tag:

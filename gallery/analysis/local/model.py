@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from onnxruntime import InferenceSession
 from PIL import Image
 
-from ...similarity import EMBEDDING_DIM
+from ..base import EMBEDDING_DIM
 from .graph import GRAPH_VERSION, IMAGE_SIZE, build_model
 from .pth import read_state_dict
 
