@@ -197,3 +197,21 @@ def test_the_admin_shows_one_image_with_its_analysis(
     content = page.content.decode()
     assert "one.jpg" in content
     assert "Analysis status" in content
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_services_do_not_import_the_task_module():
+    # The task module imports the services; the analysis task is queued by
+    # name so that the services never import it back.
+    code = (
+        "import sys, django; django.setup(); import gallery.services; "
+        "sys.exit('gallery.tasks' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "image_repo_project.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
