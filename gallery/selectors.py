@@ -30,15 +30,24 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import Image, ImageEmbedding, OwnerTag
+from .models import TAKEN_OR_UPLOADED, Image, ImageEmbedding, OwnerTag
 from .storage import download_url
 
-SORTS: dict[str, tuple[str, ...]] = {
+SORTS: dict[str, tuple[Any, ...]] = {
+    "taken": (TAKEN_OR_UPLOADED.desc(), "-id"),
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "name": ("original_filename", "id"),
     "size": ("-size_bytes", "-id"),
 }
+SORT_LABELS = {
+    "taken": "Date taken",
+    "newest": "Newest upload",
+    "oldest": "Oldest upload",
+    "name": "Name",
+    "size": "Size (largest)",
+}
+DEFAULT_SORT = "taken"
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class ImageFilters:
     q: str = ""
     tag: str = ""
     color: str = ""
-    sort: str = "newest"
+    sort: str = DEFAULT_SORT
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -68,12 +77,12 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
             f"“{given[:30]}” is not a colour: use a name such as blue, or a "
             "hex value such as #3366cc."
         )
-    sort = params.get("sort", "newest")
+    sort = params.get("sort", DEFAULT_SORT)
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
         color=color or "",
-        sort=sort if sort in SORTS else "newest",
+        sort=sort if sort in SORTS else DEFAULT_SORT,
         errors=errors,
     )
 
@@ -100,7 +109,7 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
         images = images.filter(facet_keys__contains=[color])
     if filters.q:
         images, best_first = _text_matches(images, owner=owner, text=filters.q)
-        if filters.sort == "newest" and not filters.color_is_hex:
+        if filters.sort == DEFAULT_SORT and not filters.color_is_hex:
             # Best match first when the person has not asked for an order.
             ordering = (best_first, *ordering)
     return images.order_by(*ordering)

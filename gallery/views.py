@@ -50,7 +50,7 @@ def image_list(request):
         {
             "page": page,
             "filters": filters,
-            "sorts": selectors.SORTS,
+            "sorts": selectors.SORT_LABELS,
             "colors": COLOR_NAMES,
             "tag_counts": selectors.tag_counts(owner=request.user),
             "query_string": _query_without(request.GET, "page"),
