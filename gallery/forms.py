@@ -35,7 +35,7 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     images = MultipleFileField(
         label="Photos",
-        help_text="JPEG, PNG, GIF, WebP, BMP or TIFF. Choose one or many.",
+        help_text="JPEG, HEIC, AVIF, PNG, GIF, WebP, BMP or TIFF. Choose one or many.",
         error_messages={"required": "Choose at least one image to upload."},
     )
 

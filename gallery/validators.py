@@ -15,6 +15,8 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from . import formats  # noqa: F401  (HEIC/HEIF for Pillow)
+
 # Pillow format name → (content type, file extension).
 ALLOWED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -23,10 +25,14 @@ ALLOWED_FORMATS = {
     "WEBP": ("image/webp", "webp"),
     "BMP": ("image/bmp", "bmp"),
     "TIFF": ("image/tiff", "tiff"),
+    "HEIF": ("image/heic", "heic"),
+    "AVIF": ("image/avif", "avif"),
 }
 # For <input accept=…>: a hint to the browser's file picker, not a check.
+# Extensions too: some pickers do not know HEIC's content type.
 ACCEPT_ATTRIBUTE = ",".join(
-    content_type for content_type, _ in ALLOWED_FORMATS.values()
+    [content_type for content_type, _ in ALLOWED_FORMATS.values()]
+    + [".heic", ".heif", ".avif"]
 )
 
 
@@ -67,7 +73,8 @@ def validate_image_file(file) -> ImageInfo:
         ) from None
     except UnidentifiedImageError:
         raise ValidationError(
-            "This is not an image we can store. Use JPEG, PNG, GIF, WebP, BMP or TIFF.",
+            "This is not an image we can store. "
+            "Use JPEG, HEIC, AVIF, PNG, GIF, WebP, BMP or TIFF.",
             code="not_an_image",
         ) from None
     finally:
@@ -78,8 +85,8 @@ def validate_image_file(file) -> ImageInfo:
 def _check_header(image: PILImage.Image) -> ImageInfo:
     if image.format not in ALLOWED_FORMATS:
         raise ValidationError(
-            "%(format)s images are not supported. Use JPEG, PNG, GIF, WebP, "
-            "BMP or TIFF.",
+            "%(format)s images are not supported. Use JPEG, HEIC, AVIF, PNG, "
+            "GIF, WebP, BMP or TIFF.",
             code="unsupported_format",
             params={"format": image.format or "This kind of"},
         )
