@@ -246,6 +246,40 @@ def _altitude(gps: dict) -> float | None:
     return round(-altitude if below_sea else altitude, 1)
 
 
+def taken_label(taken_at: dt.datetime, offset: int | None) -> str:
+    """The camera's wall-clock time, with its UTC offset when known."""
+    local = taken_at.astimezone(dt.timezone(dt.timedelta(minutes=offset or 0)))
+    shown = f"{local.day} {local:%b %Y, %H:%M}"
+    if offset is None:
+        return shown
+    sign = "+" if offset >= 0 else "−"
+    return f"{shown} (UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d})"
+
+
+def camera_label(make: str, model: str) -> str:
+    """ "Canon EOS R5", not "Canon Canon EOS R5"."""
+    if model.lower().startswith(make.lower()):
+        return model
+    return f"{make} {model}".strip()
+
+
+def exposure_summary(
+    *,
+    f_number: float | None,
+    exposure_time: float | None,
+    iso: int | None,
+    focal_length: float | None,
+) -> str:
+    """ "f/1.8 · 1/250 s · ISO 80 · 6.9 mm", leaving out what is unknown."""
+    parts = [
+        f"f/{f_number:.1f}".replace(".0", "") if f_number else "",
+        exposure_label(exposure_time),
+        f"ISO {iso}" if iso else "",
+        f"{focal_length:.1f} mm".replace(".0 ", " ") if focal_length else "",
+    ]
+    return " · ".join(part for part in parts if part)
+
+
 def exposure_label(seconds: float | None) -> str:
     """1/250 s, 0.5 s, 2 s: how photographers write a shutter speed."""
     if seconds is None:

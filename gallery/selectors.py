@@ -22,7 +22,7 @@ from django.db.models.functions import Power, Sqrt
 
 from accounts.models import Profile
 
-from . import search, semantic, similarity
+from . import camera, search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -261,3 +261,60 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     if limit is None:
         return UploadAllowance(limit=None, left=None)
     return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+    @property
+    def label(self) -> str:
+        north = "N" if self.latitude >= 0 else "S"
+        east = "E" if self.longitude >= 0 else "W"
+        return f"{abs(self.latitude):.5f}° {north}, {abs(self.longitude):.5f}° {east}"
+
+    @property
+    def map_url(self) -> str:
+        """A link to a map site; the server itself never fetches a map."""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return (
+            f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+        )
+
+
+@dataclass(frozen=True)
+class CameraDetails:
+    """The image page's camera rows, and the place for its owner only."""
+
+    rows: list[tuple[str, str]]
+    location: Location | None
+
+
+def image_camera_details(*, image: Image, viewer: User) -> CameraDetails:
+    rows = []
+    if image.taken_at is not None:
+        rows.append(
+            ("Taken", camera.taken_label(image.taken_at, image.taken_at_offset))
+        )
+    name = camera.camera_label(image.camera_make, image.camera_model)
+    if name:
+        rows.append(("Camera", name))
+    if image.lens:
+        rows.append(("Lens", image.lens))
+    exposure = camera.exposure_summary(
+        f_number=image.f_number,
+        exposure_time=image.exposure_time,
+        iso=image.iso,
+        focal_length=image.focal_length,
+    )
+    if exposure:
+        rows.append(("Exposure", exposure))
+    location = None
+    if (
+        viewer.pk == image.owner_id
+        and image.latitude is not None
+        and image.longitude is not None
+    ):
+        location = Location(image.latitude, image.longitude)
+    return CameraDetails(rows=rows, location=location)

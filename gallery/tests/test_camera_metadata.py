@@ -167,3 +167,34 @@ def test_the_date_order_is_served_by_the_owner_index(alice):
         finally:
             cursor.execute("SET enable_seqscan = on")
     assert "image_owner_taken" in plan
+
+
+def test_the_image_page_shows_the_camera_details(alice, alice_client):
+    image = upload(alice, photo_bytes(taken="2024:05:01 10:20:30", offset="+02:00"))
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "1 May 2024, 10:20 (UTC+02:00)" in page
+    assert "Apple iPhone 15 Pro" in page
+    assert "f/1.8 · 1/250 s · ISO 80 · 6.9 mm" in page
+    assert "Location" not in page  # no GPS in this one
+
+
+def test_the_owner_sees_the_location_with_a_map_link(alice, alice_client):
+    image = upload(alice, photo_bytes(gps=RIO))
+    page = alice_client.get(f"/images/{image.id}/").content.decode()
+    assert "22.95190° S, 43.21050° W" in page
+    assert (
+        "https://www.openstreetmap.org/?mlat=-22.951900&amp;mlon=-43.210500"
+        "#map=16/-22.951900/-43.210500"
+    ) in page
+
+
+def test_nobody_else_sees_the_location(alice, bob, operator, client):
+    image = upload(alice, photo_bytes(gps=RIO))
+    details = selectors.image_camera_details(image=image, viewer=bob)
+    assert details.location is None
+    assert details.rows  # the camera itself is not private
+    client.force_login(operator)
+    admin_page = client.get(f"/admin/gallery/image/{image.id}/change/")
+    assert admin_page.status_code == 200
+    assert "22.9519" not in admin_page.content.decode()
+    assert "iPhone 15 Pro" in admin_page.content.decode()
