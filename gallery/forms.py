@@ -40,6 +40,15 @@ class UploadForm(forms.Form):
     )
 
 
+class SingleUploadForm(forms.Form):
+    """One file per request: the upload page's queue (see views.image_upload_file)."""
+
+    image = forms.FileField(
+        allow_empty_file=True,  # the upload service says "The file is empty."
+        error_messages={"required": "Choose a file to upload."},
+    )
+
+
 class UUIDListField(forms.Field):
     widget = forms.MultipleHiddenInput
 

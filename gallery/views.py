@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .colorspace import COLOR_NAMES
-from .forms import BulkDeleteForm, UploadForm
+from .forms import BulkDeleteForm, SingleUploadForm, UploadForm
 from .models import Image
 
 
@@ -79,7 +82,7 @@ def image_upload(request):
         if form.is_valid():
             files = form.cleaned_data["images"]
             results = [_upload_one(request.user, file) for file in files]
-        if not any(result["image"] for result in results):
+        if not any(result.image for result in results):
             status = 400
     else:
         form = UploadForm()
@@ -92,22 +95,63 @@ def image_upload(request):
     return render(request, "gallery/upload.html", context, status=status)
 
 
-def _upload_one(user, file) -> dict:
+@dataclass(frozen=True)
+class UploadResult:
+    """What became of one uploaded file, for the page and for the JSON answer."""
+
+    name: str
+    status: str  # stored, duplicate or refused
+    image: Image | None = None
+    error: str = ""
+    existing: Image | None = None
+    # Worth sending again as it is (the store did not answer).
+    retryable: bool = False
+
+
+def _upload_one(user, file) -> UploadResult:
     name = services.clean_filename(file.name)
     try:
         image = services.image_upload(owner=user, file=file)
     except ValidationError as error:
-        return {"name": name, "image": None, "error": " ".join(error.messages)}
+        return UploadResult(name, "refused", error=" ".join(error.messages))
     except services.DuplicateImage as duplicate:
-        return {
-            "name": name,
-            "image": None,
-            "error": str(duplicate),
-            "existing": duplicate.existing,
-        }
+        return UploadResult(
+            name, "duplicate", error=str(duplicate), existing=duplicate.existing
+        )
+    except services.StorageUnavailable as unavailable:
+        return UploadResult(name, "refused", error=str(unavailable), retryable=True)
     except services.UploadRefused as refused:
-        return {"name": name, "image": None, "error": str(refused)}
-    return {"name": name, "image": image, "error": ""}
+        return UploadResult(name, "refused", error=str(refused))
+    return UploadResult(name, "stored", image=image)
+
+
+# The JSON answer's HTTP status for each outcome.
+UPLOAD_STATUS_CODES = {"stored": 201, "duplicate": 409, "refused": 422}
+
+
+@login_required
+@require_POST
+def image_upload_file(request):
+    """One file per request, for the upload page's queue: the same service as
+    the form, answered in JSON (status, message, image id, thumbnail URL)."""
+    form = SingleUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        message = " ".join(form.errors.get("image", ["Choose a file to upload."]))
+        return JsonResponse({"status": "refused", "message": message}, status=400)
+    result = _upload_one(request.user, form.cleaned_data["image"])
+    shown = result.image or result.existing
+    answer = {
+        "name": result.name,
+        "status": result.status,
+        "message": result.error or "Stored.",
+        "retryable": result.retryable,
+        "image_id": str(shown.pk) if shown else None,
+        "url": reverse("gallery:detail", args=[shown.pk]) if shown else None,
+        "thumbnail_url": shown.display_url if shown else None,
+        "uploads_left": _uploads_left(request.user),
+    }
+    code = 503 if result.retryable else UPLOAD_STATUS_CODES[result.status]
+    return JsonResponse(answer, status=code)
 
 
 @login_required

@@ -215,8 +215,9 @@ if GALLERY_ANALYZER == "azure" and not (AZURE_CV_KEY and AZURE_CV_ENDPOINT):
         "GALLERY_ANALYZER=azure needs AZURE_CV_KEY and AZURE_CV_ENDPOINT."
     )
 
-# Django keeps uploads above this size in a temporary file instead of memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django streams uploads above this size to a temporary file instead of
+# memory: a phone photo (2–5 MB) never sits whole in a worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # The request body may hold several files of the maximum size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
