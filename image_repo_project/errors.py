@@ -8,6 +8,7 @@ later. Pages rendered while the database is down never look up the user.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.conf import settings
@@ -15,8 +16,17 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from gallery.forms import TOO_MANY_FILES
+
+logger = logging.getLogger(__name__)
+
+FALLBACK = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>{title} · Image Repo</title></head><body><main><h1>{title}</h1>"
+    "<p>{message}</p></main></body></html>"
+)
 
 # Seconds a client is asked to wait while the database is unreachable.
 RETRY_AFTER_SECONDS = 30
@@ -33,9 +43,15 @@ def render_error(
 ) -> HttpResponse:
     context = {"title": title, "message": message, "hint": hint}
     template = "errors/plain.html" if plain else "errors/page.html"
-    # A plain page renders without the request: no context processor may
-    # reach the session or the user.
-    body = render_to_string(template, context, None if plain else request)
+    try:
+        # A plain page renders without the request: no context processor may
+        # reach the session or the user.
+        body = render_to_string(template, context, None if plain else request)
+    except Exception:
+        # The page itself failed (a missing static manifest, the database):
+        # the words still reach the user.
+        logger.exception("Error page %s could not be rendered", status)
+        body = FALLBACK.format(title=escape(title), message=escape(message))
     return HttpResponse(body, status=status)
 
 

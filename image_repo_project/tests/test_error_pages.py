@@ -72,3 +72,17 @@ def test_a_lost_database_connection_is_a_503_with_retry_after(
     page = response.content.decode()
     assert LAYOUT in page
     assert "cannot reach its database" in page
+
+
+def test_an_error_page_that_cannot_render_still_answers_in_words(
+    client, settings, monkeypatch
+):
+    from image_repo_project import errors
+
+    def broken(*args, **kwargs):
+        raise ValueError("Missing staticfiles manifest entry")
+
+    monkeypatch.setattr(errors, "render_to_string", broken)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "There is nothing at this address." in response.content.decode()
