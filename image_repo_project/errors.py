@@ -43,6 +43,7 @@ def render_error(
 ) -> HttpResponse:
     context = {"title": title, "message": message, "hint": hint}
     template = "errors/plain.html" if plain else "errors/page.html"
+    body: str
     try:
         # A plain page renders without the request: no context processor may
         # reach the session or the user.
