@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +19,13 @@ from . import selectors, services
 from .colorspace import COLOR_NAMES
 from .forms import BulkDeleteForm, SingleUploadForm, UploadForm
 from .models import Image
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on our side while storing this file; nothing of it "
+    "was saved. Please try again."
+)
 
 
 def _get_image_for_owner(request, image_id) -> Image:
@@ -91,6 +100,7 @@ def image_upload(request):
         "results": results,
         "uploads_left": _uploads_left(request.user),
         "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB,
+        "max_files": settings.GALLERY_MAX_FILES_PER_REQUEST,
     }
     return render(request, "gallery/upload.html", context, status=status)
 
@@ -101,6 +111,7 @@ class UploadResult:
 
     name: str
     status: str  # stored, duplicate or refused
+    code: str  # "stored", or the refusal's code (validation or service)
     image: Image | None = None
     error: str = ""
     existing: Image | None = None
@@ -109,20 +120,35 @@ class UploadResult:
 
 
 def _upload_one(user, file) -> UploadResult:
+    """One file's fate: stored, or refused with a message and a code."""
     name = services.clean_filename(file.name)
     try:
         image = services.image_upload(owner=user, file=file)
     except ValidationError as error:
-        return UploadResult(name, "refused", error=" ".join(error.messages))
+        return _refused(name, " ".join(error.messages), error.code or "invalid")
     except services.DuplicateImage as duplicate:
         return UploadResult(
-            name, "duplicate", error=str(duplicate), existing=duplicate.existing
+            name,
+            "duplicate",
+            duplicate.code,
+            error=str(duplicate),
+            existing=duplicate.existing,
         )
     except services.StorageUnavailable as unavailable:
-        return UploadResult(name, "refused", error=str(unavailable), retryable=True)
+        return _refused(name, str(unavailable), unavailable.code, retryable=True)
     except services.UploadRefused as refused:
-        return UploadResult(name, "refused", error=str(refused))
-    return UploadResult(name, "stored", image=image)
+        return _refused(name, str(refused), refused.code)
+    except DatabaseError:
+        raise  # the database is down: the whole request answers 503
+    except Exception:
+        # A fault of ours, not of the file: the others in the request still go on.
+        logger.exception("Upload of %r failed", name)
+        return _refused(name, UNEXPECTED, "unexpected", retryable=True)
+    return UploadResult(name, "stored", "stored", image=image)
+
+
+def _refused(name: str, error: str, code: str, retryable=False) -> UploadResult:
+    return UploadResult(name, "refused", code, error=error, retryable=retryable)
 
 
 # The JSON answer's HTTP status for each outcome.
@@ -133,16 +159,19 @@ UPLOAD_STATUS_CODES = {"stored": 201, "duplicate": 409, "refused": 422}
 @require_POST
 def image_upload_file(request):
     """One file per request, for the upload page's queue: the same service as
-    the form, answered in JSON (status, message, image id, thumbnail URL)."""
+    the form, answered in JSON (status, code, message, image id, thumbnail URL)."""
     form = SingleUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         message = " ".join(form.errors.get("image", ["Choose a file to upload."]))
-        return JsonResponse({"status": "refused", "message": message}, status=400)
+        return JsonResponse(
+            {"status": "refused", "code": "no_file", "message": message}, status=400
+        )
     result = _upload_one(request.user, form.cleaned_data["image"])
     shown = result.image or result.existing
     answer = {
         "name": result.name,
         "status": result.status,
+        "code": result.code,
         "message": result.error or "Stored.",
         "retryable": result.retryable,
         "image_id": str(shown.pk) if shown else None,
