@@ -162,9 +162,14 @@ def image_upload_file(request):
     the form, answered in JSON (status, code, message, image id, thumbnail URL)."""
     form = SingleUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        message = " ".join(form.errors.get("image", ["Choose a file to upload."]))
+        message = " ".join(str(error) for error in form.errors.get("image", []))
         return JsonResponse(
-            {"status": "refused", "code": "no_file", "message": message}, status=400
+            {
+                "status": "refused",
+                "code": "no_file",
+                "message": message or "Choose a file to upload.",
+            },
+            status=400,
         )
     result = _upload_one(request.user, form.cleaned_data["image"])
     shown = result.image or result.existing
