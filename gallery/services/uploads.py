@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 
 from ..camera import image_fields, read_camera_metadata, upright_size
 from ..imaging import make_renditions, sha256_of
@@ -45,7 +46,10 @@ class DuplicateImage(UploadRefused):
     code = "duplicate"
 
     def __init__(self, existing: Image) -> None:
-        super().__init__("You already have this image.")
+        if existing.trashed_at is None:
+            super().__init__("You already have this image.")
+        else:
+            super().__init__("This image is in your trash: restore it from there.")
         self.existing = existing
 
 
@@ -75,8 +79,10 @@ def clean_filename(name: str) -> str:
     return name or "untitled"
 
 
-def image_upload(*, owner: User, file: File) -> Image:
+def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Image:
     """Validate, store and record one uploaded file, then analyse it.
+
+    ``enforce_limit=False`` lets an operator's import pass the owner's cap.
 
     Raises ValidationError for a file that is not an acceptable image and
     UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
@@ -85,7 +91,7 @@ def image_upload(*, owner: User, file: File) -> Image:
     # Before any pixel is decoded: a user at the cap is answered at once.
     # (Checked again under the lock below, where parallel uploads count.)
     allowance = upload_allowance(owner=owner)
-    if allowance.reached and allowance.limit is not None:
+    if enforce_limit and allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
     info = validate_image_file(file)
     camera = read_camera_metadata(file)
@@ -112,7 +118,7 @@ def image_upload(*, owner: User, file: File) -> Image:
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
-            _refuse_duplicate_or_over_limit(image)
+            _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
             # The objects are written inside the lock: a slow store delays only
             # this user's other uploads, and a failure here leaves no row.
             try:
@@ -137,11 +143,14 @@ def image_upload(*, owner: User, file: File) -> Image:
     return image
 
 
-def _refuse_duplicate_or_over_limit(image: Image) -> None:
-    mine = Image.objects.filter(owner_id=image.owner_id)
-    existing = mine.filter(sha256=image.sha256).first()
+def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> None:
+    # The trash included: the same bytes again point to the trashed copy.
+    mine = Image.objects.filter(owner_id=image.owner_id, sha256=image.sha256)
+    existing = mine.order_by(F("trashed_at").asc(nulls_first=True)).first()
     if existing is not None:
         raise DuplicateImage(existing)
+    if not enforce_limit:
+        return
     allowance = upload_allowance(owner=image.owner)
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
