@@ -90,7 +90,7 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
-    images = Image.objects.filter(owner=owner)
+    images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
@@ -182,11 +182,24 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
-    return Image.objects.filter(owner=owner, pk=image_id).first()
+    return live_images(owner=owner).filter(pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:
-    return Image.objects.filter(owner=owner).count()
+    return live_images(owner=owner).count()
+
+
+def live_images(*, owner: User) -> QuerySet[Image]:
+    """The owner's images that are not in the trash: everything a page lists,
+    searches or counts (the upload limit included)."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=True)
+
+
+def trash_list(*, owner: User) -> QuerySet[Image]:
+    """The owner's trashed images, the most recently deleted first."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=False).order_by(
+        "-trashed_at", "-id"
+    )
 
 
 def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
@@ -213,7 +226,9 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
+        [image_id for image_id, _ in ranked]
+    )
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 

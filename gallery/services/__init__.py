@@ -2,7 +2,9 @@
 
 uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other.
+images, users and their objects; trash: deleting that can be undone for a
+while; imports: folders of photos through the upload service; audit: storage
+and rows that lost each other.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ from .deletion import (
     image_delete_many,
     user_delete,
 )
+from .imports import ImportSummary, image_import, images_import, import_paths
 from .indexing import image_index
+from .trash import (
+    RestoreOverLimit,
+    images_restore,
+    images_trash,
+    images_trash_all,
+    trash_delete,
+    trash_empty,
+    trash_enabled,
+    trash_purge,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -30,6 +43,8 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "ImportSummary",
+    "RestoreOverLimit",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
@@ -40,9 +55,19 @@ __all__ = [
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
+    "image_import",
     "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "images_import",
+    "images_restore",
+    "images_trash",
+    "images_trash_all",
+    "import_paths",
     "storage_audit",
+    "trash_delete",
+    "trash_empty",
+    "trash_enabled",
+    "trash_purge",
     "user_delete",
 ]
