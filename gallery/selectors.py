@@ -261,6 +261,15 @@ def upload_limit(*, override: int | None) -> int | None:
     return limit or None
 
 
+def removes_location(*, owner: User) -> bool:
+    """Whether the owner asked for GPS positions to be removed on upload."""
+    return bool(
+        Profile.objects.filter(user=owner)
+        .values_list("remove_location", flat=True)
+        .first()
+    )
+
+
 def upload_allowance(*, owner: User) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import unicodedata
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -15,8 +17,9 @@ from django.db.models import F
 
 from ..camera import image_fields, read_camera_metadata, upright_size
 from ..imaging import make_renditions, sha256_of
+from ..location import LocationNotRemoved, without_location
 from ..models import Image
-from ..selectors import upload_allowance
+from ..selectors import removes_location, upload_allowance
 from ..storage import delete_objects
 from ..validators import refusal_for, validate_image_file
 from .analysis import image_analysis_schedule
@@ -96,6 +99,19 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
     info = validate_image_file(file)
     camera = read_camera_metadata(file)
     width, height = upright_size((info.width, info.height), camera.orientation)
+    # The hash of the file as sent: sending it again is recognised even when
+    # its stored copy lost its location below.
+    sha256 = sha256_of(file)
+    if camera.has_location and removes_location(owner=owner):
+        file = _without_location(file)
+        camera = replace(
+            camera,
+            latitude=None,
+            longitude=None,
+            extra={
+                key: value for key, value in camera.extra.items() if key != "altitude"
+            },
+        )
     image = Image(
         owner=owner,
         original_filename=clean_filename(file.name or ""),
@@ -103,7 +119,7 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         size_bytes=file.size,
         width=width,
         height=height,
-        sha256=sha256_of(file),
+        sha256=sha256,
         **image_fields(camera),
     )
     try:
@@ -154,6 +170,20 @@ def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> Non
     allowance = upload_allowance(owner=image.owner)
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
+
+
+def _without_location(file: File) -> File:
+    """The file with its GPS position blanked, the same size, every other byte
+    kept (gallery.location)."""
+    try:
+        data = without_location(_read_all(file))
+    except LocationNotRemoved:
+        raise ValidationError(
+            "This file keeps its location in a way we cannot remove, and you "
+            "asked for locations to be removed, so it was not stored.",
+            code="location_kept",
+        ) from None
+    return ContentFile(data, name=file.name)
 
 
 def _read_all(file: File) -> bytes:
