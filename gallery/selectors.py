@@ -7,6 +7,7 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Power, Sqrt
 
@@ -30,7 +31,7 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import Image, ImageEmbedding, OwnerTag
+from .models import Face, Image, ImageEmbedding, OwnerTag, Person
 from .storage import download_url
 
 SORTS: dict[str, tuple[str, ...]] = {
@@ -112,17 +113,25 @@ def _text_matches(
     """Images matching ``text`` by its words or by its meaning, and the
     ordering that puts the best first.
 
-    Photos with the words come first (by full-text rank, then meaning), then
-    those that only mean the same ("kitten" for a cat), by closeness.
+    Photos of a person the words name come first, then photos with the words
+    (by full-text rank, then meaning), then those that only mean the same
+    ("kitten" for a cat), by closeness.
     """
     query = search.text_query(owner_id=owner.pk, text=text)
     meaning = semantic.images_by_meaning(owner_id=owner.pk, text=text)
-    if query is None and not meaning:
+    people = _people_named_in(owner, text)
+    if query is None and not meaning and not people:
         return images.none(), "-created_at"
     ids = [image_id for image_id, _ in meaning]
     matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
     if meaning:
         matches |= Q(pk__in=ids)
+    if people:
+        # Photos of a person named in the words come first of all.
+        with_people = Face.objects.filter(
+            owner=owner, person__in=people, removed=False
+        ).values("image_id")
+        matches |= Q(pk__in=with_people)
     # One array lookup per row, not a CASE of hundreds of branches (whose
     # compilation alone cost Django tens of milliseconds).
     score: Any = RawSQL(
@@ -133,6 +142,12 @@ def _text_matches(
     if query is not None:
         score = score + Case(
             When(search_vector=query, then=1.0 + SearchRank(F("search_vector"), query)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    if people:
+        score = score + Case(
+            When(pk__in=with_people, then=Value(3.0)),
             default=Value(0.0),
             output_field=FloatField(),
         )
@@ -252,3 +267,104 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     if limit is None:
         return UploadAllowance(limit=None, left=None)
     return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+
+
+# -- people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    face_id: uuid.UUID  # the face that shows them best
+    photo_count: int
+
+
+def people_list(*, owner: User) -> list[PersonSummary]:
+    """The owner's people, named ones first (by name), then by photo count.
+
+    Two queries whatever the number of people: the people with their counts,
+    then each one's best face (PostgreSQL's DISTINCT ON).
+    """
+    people = list(
+        Person.objects.filter(owner=owner)
+        .annotate(
+            photo_count=Count(
+                "faces__image", filter=Q(faces__removed=False), distinct=True
+            )
+        )
+        .filter(photo_count__gt=0)
+    )
+    covers = dict(
+        Face.objects.filter(owner=owner, person__in=people, removed=False)
+        .order_by("person_id", "-confidence", "id")
+        .distinct("person_id")
+        .values_list("person_id", "id")
+    )
+    summaries = [
+        PersonSummary(p, covers[p.pk], p.photo_count) for p in people if p.pk in covers
+    ]
+    summaries.sort(
+        key=lambda s: (not s.person.name, s.person.name.lower(), -s.photo_count)
+    )
+    return summaries
+
+
+def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
+    """The owner's person with this id; None for a missing or another's one."""
+    return Person.objects.filter(owner=owner, pk=person_id).first()
+
+
+def person_faces(*, person: Person) -> list[Face]:
+    """The person's faces with their images, newest photo first."""
+    return list(
+        Face.objects.filter(owner_id=person.owner_id, person=person, removed=False)
+        .select_related("image")
+        .defer("descriptor", "thumbnail")
+        .order_by("-image__created_at", "id")
+    )
+
+
+def person_images(*, person: Person) -> QuerySet[Image]:
+    """The photos the person is in, newest first."""
+    return Image.objects.filter(
+        owner_id=person.owner_id,
+        pk__in=Face.objects.filter(person=person, removed=False).values("image_id"),
+    ).order_by("-created_at", "-id")
+
+
+def face_thumbnail(*, owner: User, face_id: uuid.UUID) -> bytes | None:
+    """The JPEG of the owner's face with this id (None: not theirs)."""
+    data = (
+        Face.objects.filter(owner=owner, pk=face_id)
+        .values_list("thumbnail", flat=True)
+        .first()
+    )
+    return None if data is None else bytes(data)
+
+
+def face_grouping_enabled(*, owner_id: int) -> bool:
+    """Whether the owner's faces are grouped into people (on unless turned off)."""
+    enabled = (
+        Profile.objects.filter(user_id=owner_id)
+        .values_list("face_grouping", flat=True)
+        .first()
+    )
+    return enabled is not False
+
+
+def _people_named_in(owner: User, text: str) -> list[uuid.UUID]:
+    """The owner's named people whose whole name is in ``text`` ("Ada at the
+    beach" names Ada). The owner's names are few: read them, match here."""
+    words = _spaced_words(text)
+    if not words.strip():
+        return []
+    named = Person.objects.filter(owner=owner).exclude(name="")
+    return [
+        person_id
+        for person_id, name in named.values_list("pk", "name")
+        if _spaced_words(name).strip() and _spaced_words(name) in words
+    ]
+
+
+def _spaced_words(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "

@@ -2,7 +2,8 @@
 
 uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other.
+images, users and their objects; audit: storage and rows that lost each other;
+people: faces grouped into people and the owner's corrections.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from .deletion import (
     user_delete,
 )
 from .indexing import image_index
+from .people import (
+    PersonError,
+    face_grouping_set,
+    face_remove,
+    people_merge,
+    person_rename,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -30,10 +38,13 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "PersonError",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
+    "face_grouping_set",
+    "face_remove",
     "image_analysis_schedule",
     "image_analyze",
     "image_delete",
@@ -43,6 +54,8 @@ __all__ = [
     "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "people_merge",
+    "person_rename",
     "storage_audit",
     "user_delete",
 ]

