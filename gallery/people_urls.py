@@ -6,7 +6,7 @@ from . import people_views as views
 
 app_name = "people"
 urlpatterns = [
-    path("", views.people_list, name="list"),
+    path("", views.people_list, name="index"),
     path("grouping/", views.face_grouping, name="grouping"),
     path("<uuid:person_id>/", views.person_detail, name="detail"),
     path("<uuid:person_id>/rename/", views.person_rename, name="rename"),

@@ -101,7 +101,7 @@ def face_remove(request, face_id):
         raise Http404(str(error)) from error
     messages.success(request, "Face removed from this person.")
     if person is None:
-        return redirect("people:list")
+        return redirect("people:index")
     return redirect("people:detail", person.pk)
 
 
@@ -131,4 +131,4 @@ def face_grouping(request):
         messages.success(
             request, "Face grouping is off; every face and person was deleted."
         )
-    return redirect("people:list")
+    return redirect("people:index")
