@@ -1,12 +1,11 @@
 """Record TensorFlow.js reference outputs of the face models (dev tool).
 
 REQUIRES node and npm (not dependencies of the project). Like
-``bench/make_centernet_reference.py`` it installs TensorFlow.js 4.22.0 (pure
-JavaScript CPU backend) into a throwaway folder and runs the
-``@vladmandic/human`` graphs exactly as shipped: BlazeFace on the sample
-portraits letterboxed to 256 px, FaceRes on a 224 px crop of each face. It
-writes ``gallery/tests/data/face_reference.json``, which
-``gallery/tests/test_offline_faces.py`` checks our converted ONNX graphs
+``bench/make_centernet_reference.py`` it runs, in TensorFlow.js
+(bench/tfjs_reference.py), the ``@vladmandic/human`` graphs exactly as
+shipped: BlazeFace on the sample portraits letterboxed to 256 px, FaceRes on a
+224 px crop of each face. It writes ``gallery/tests/data/face_reference.json``,
+which ``gallery/tests/test_offline_faces.py`` checks our converted ONNX graphs
 against. Run it from the repository root after set-up::
 
     .venv/bin/python bench/make_face_reference.py
@@ -19,9 +18,7 @@ gallery.analysis.local.faces on purpose, so the test pins them too.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -32,49 +29,16 @@ ROOT = HERE.parent
 OUT = ROOT / "gallery/tests/data/face_reference.json"
 PHOTOS = ROOT / "gallery/tests/data/photos"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from tfjs_reference import TFJS, TfjsRunner  # noqa: E402
 
 from gallery.analysis.local.packages import HUMAN, fetch  # noqa: E402
 
-TFJS = "@tensorflow/tfjs@4.22.0"
 IMAGES = ("astronaut.jpg", "cameraman.jpg")
 # Face boxes (left, top, side) in each photo for the FaceRes crops.
 CROPS = {"astronaut.jpg": (129, 55, 80), "cameraman.jpg": (136, 95, 55)}
 ANCHORS_KEPT = 8  # best anchors recorded per image
-
-RUNNER = r"""
-const fs = require('fs');
-const path = require('path');
-const tf = require('@tensorflow/tfjs');
-async function main() {
-  const [modelJson, inputFile, shape, outFile] = process.argv.slice(2);
-  await tf.setBackend('cpu');
-  const doc = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const specs = [], buffers = [];
-  for (const g of doc.weightsManifest) {
-    specs.push(...g.weights);
-    for (const p of g.paths) {
-      buffers.push(fs.readFileSync(path.join(path.dirname(modelJson), p)));
-    }
-  }
-  const all = Buffer.concat(buffers);
-  const model = await tf.loadGraphModel(tf.io.fromMemory({
-    modelTopology: doc.modelTopology, weightSpecs: specs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    userDefinedMetadata: doc.userDefinedMetadata,
-  }));
-  const raw = fs.readFileSync(inputFile);
-  const data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  const input = tf.tensor(data, JSON.parse(shape));
-  const names = process.argv[6] ? [process.argv[6]] : model.outputs.map((o) => o.name);
-  const outs = model.execute(input, names);
-  const result = {};
-  for (let i = 0; i < names.length; i++) {
-    result[names[i]] = Array.from(await (Array.isArray(outs) ? outs[i] : outs).data());
-  }
-  fs.writeFileSync(outFile, JSON.stringify(result));
-}
-main().catch((e) => { console.error(e); process.exit(1); });
-"""
 
 
 def letterboxed(img: Image.Image) -> np.ndarray:
@@ -94,20 +58,6 @@ def crop(img: Image.Image, left: int, top: int, side: int) -> np.ndarray:
     return np.asarray(face.resize((224, 224), Image.Resampling.BILINEAR), np.float32)
 
 
-def run(
-    work: Path, model: Path, x: np.ndarray, output: str = ""
-) -> dict[str, np.ndarray]:
-    x[None].astype(np.float32).tofile(work / "input.f32")
-    shape = json.dumps([1, *x.shape])
-    subprocess.run(
-        ["node", "run.js", str(model), "input.f32", shape, "out.json", output],
-        check=True,
-        cwd=work,
-    )
-    out = json.loads((work / "out.json").read_text())
-    return {name.split(":")[0]: np.asarray(v, np.float32) for name, v in out.items()}
-
-
 def main() -> None:
     package = fetch(ROOT / "var" / "packages")
     doc: dict = {
@@ -116,17 +66,15 @@ def main() -> None:
         "blazeface": {},
         "faceres": {},
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        subprocess.run(
-            ["npm", "install", "--no-save", "--ignore-scripts", "--prefix", tmp, TFJS],
-            check=True,
-        )
-        (work / "run.js").write_text(RUNNER)
+    with TfjsRunner() as tfjs:
         for name in IMAGES:
             img = Image.open(PHOTOS / name)
-            out = run(work, package / "models/blazeface.json", letterboxed(img))
-            # Outputs in the converted graph's order: 512 anchors, then 384.
+            out = tfjs.run(
+                package / "models/blazeface.json",
+                letterboxed(img),
+                ["Identity", "Identity_1", "Identity_2", "Identity_3"],
+            )
+            # In the converted graph's order: the 512 anchors, then the 384.
             scores = np.concatenate([out["Identity"], out["Identity_1"]])
             boxes = np.concatenate(
                 [out["Identity_2"].reshape(-1, 16), out["Identity_3"].reshape(-1, 16)]
@@ -137,15 +85,14 @@ def main() -> None:
                 "scores": [round(float(scores[i]), 5) for i in best],
                 "boxes": [[round(float(v), 4) for v in boxes[i]] for i in best],
             }
-            desc = run(
-                work,
+            desc = tfjs.run(
                 package / "models/faceres.json",
                 crop(img, *CROPS[name]),
-                "global_pooling/Mean",
-            )
+                ["global_pooling/Mean"],
+            )["global_pooling/Mean"]
             doc["faceres"][name] = {
                 "crop": list(CROPS[name]),
-                "descriptor": [round(float(v), 6) for v in desc["global_pooling/Mean"]],
+                "descriptor": [round(float(v), 6) for v in desc],
             }
             print(name, "best face logit", scores[best[0]])
     OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")

@@ -16,6 +16,7 @@ Heavy pieces load on first use, once per process.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -31,9 +32,11 @@ from .faces import (
     describe_face,
     detect_faces,
     face_thumbnail,
+    get_face_descriptor,
+    get_face_detector,
     inside_people,
 )
-from .model import EMBEDDING_DIM, embed, get_model, preprocess
+from .model import EMBEDDING_DIM, Model, embed, get_model, preprocess
 from .scene import understand
 from .tags import softmax, top_predictions
 
@@ -48,31 +51,27 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _run_model(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+def _loaded(get: Callable[[], Model], what: str) -> Model:
+    """A process-wide model; failing to load it fails the analysis for good."""
     try:
-        model = get_model()
-    except Exception as exc:  # missing weights, unwritable and unbuildable model
-        logger.exception("The offline model could not be loaded.")
+        return get()
+    except Exception as exc:  # files not fetched, unwritable and unbuildable graph
+        logger.exception("%s could not be loaded.", what)
         raise AnalysisError(
-            f"The offline model could not be loaded: {exc}",
+            f"{what} could not be loaded: {exc}",
             retryable=False,
             code="model_unavailable",
         ) from exc
+
+
+def _run_model(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    model = _loaded(get_model, "The offline model")
     logits, features = model.run(preprocess(img)[None])
     return logits[0], features
 
 
 def _run_detector(img: Image.Image) -> list[Detection]:
-    try:
-        model = get_detector()
-    except Exception as exc:  # model files not fetched, unbuildable graph
-        logger.exception("The object detector could not be loaded.")
-        raise AnalysisError(
-            f"The object detector could not be loaded: {exc}",
-            retryable=False,
-            code="model_unavailable",
-        ) from exc
-    return detect_objects(img, model)
+    return detect_objects(img, _loaded(get_detector, "The object detector"))
 
 
 def _run_faces(img: Image.Image, detections: list[Detection]) -> list[Face]:
@@ -80,28 +79,24 @@ def _run_faces(img: Image.Image, detections: list[Detection]) -> list[Face]:
     people = [(d.x1, d.y1, d.x2, d.y2) for d in detections if d.label == "person"]
     if not people:
         return []
-    try:
-        return inside_people(detect_faces(img), people)
-    except Exception as exc:  # model files not fetched, unbuildable graph
-        logger.exception("The face models could not be loaded.")
-        raise AnalysisError(
-            f"The face models could not be loaded: {exc}",
-            retryable=False,
-            code="model_unavailable",
-        ) from exc
+    detector = _loaded(get_face_detector, "The face detector")
+    return inside_people(detect_faces(img, detector), people)
 
 
 def _faces_found(img: Image.Image, faces: list[Face]) -> list[FaceFound]:
+    faces = [f for f in faces if describable(f)]
+    if not faces:
+        return []
+    descriptor = _loaded(get_face_descriptor, "The face descriptor")
     w, h = img.size
     return [
         FaceFound(
             box=(f.x / w, f.y / h, f.w / w, f.h / h),
             confidence=f.confidence,
-            descriptor=describe_face(img, f),
+            descriptor=describe_face(img, f, descriptor),
             thumbnail=face_thumbnail(img, f),
         )
         for f in faces
-        if describable(f)
     ]
 
 
