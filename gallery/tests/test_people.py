@@ -246,3 +246,16 @@ def test_another_users_people_answer_404(bob_client, alice, photo):
 
 def test_the_people_page_needs_a_login(client):
     assert client.get("/people/").status_code == 302
+
+
+def test_a_name_is_found_as_whole_words_among_others(alice_client, alice, photo):
+    mary = person_of(photo(alice, face(ADA), name="garden.jpg"))
+    services.person_rename(owner=alice, person_id=mary.pk, name="Mary-Jane")
+    photo(alice, face(BEN), name="office.jpg")
+
+    def found(q: str) -> str:
+        return alice_client.get("/images/", {"q": q}).content.decode()
+
+    assert "garden.jpg" in found("mary jane at the beach")
+    assert "garden.jpg" in found("MARY-JANE")
+    assert "garden.jpg" not in found("mary")
