@@ -25,5 +25,9 @@ class Profile(models.Model):
         help_text="Blank the GPS position in originals as they are uploaded.",
     )
 
+    # Find faces in this user's photos and group them into people. Turning it
+    # off deletes every face and person (gallery.services.people).
+    face_grouping = models.BooleanField(default=True)
+
     def __str__(self) -> str:
         return f"Profile of {self.user}"

@@ -4,7 +4,8 @@ uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
 images, users and their objects; trash: deleting that can be undone for a
 while; imports: folders of photos through the upload service; audit: storage
-and rows that lost each other.
+and rows that lost each other; people: faces grouped into people and the
+owner's corrections.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from .deletion import (
 )
 from .imports import ImportSummary, image_import, images_import, import_paths
 from .indexing import image_index
+from .people import (
+    PersonError,
+    face_grouping_set,
+    face_remove,
+    people_merge,
+    person_rename,
+)
 from .trash import (
     RestoreOverLimit,
     images_restore,
@@ -44,11 +52,14 @@ __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
     "ImportSummary",
+    "PersonError",
     "RestoreOverLimit",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
+    "face_grouping_set",
+    "face_remove",
     "image_analysis_schedule",
     "image_analyze",
     "image_delete",
@@ -64,6 +75,8 @@ __all__ = [
     "images_trash",
     "images_trash_all",
     "import_paths",
+    "people_merge",
+    "person_rename",
     "storage_audit",
     "trash_delete",
     "trash_empty",
