@@ -249,13 +249,21 @@ def image_delete(request, image_id):
 @login_required
 @require_POST
 def image_delete_many(request):
+    ids = _selected_ids(request)
+    if ids is None:
+        return redirect("gallery:list")
+    count = services.images_trash(owner=request.user, ids=ids)
+    messages.success(request, _deleted(count))
+    return redirect("gallery:list")
+
+
+def _selected_ids(request) -> list | None:
+    """The ids a bulk form selected; None (with the reason shown) when invalid."""
     form = BulkDeleteForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
-        return redirect("gallery:list")
-    count = services.images_trash(owner=request.user, ids=form.cleaned_data["ids"])
-    messages.success(request, _deleted(count))
-    return redirect("gallery:list")
+        return None
+    return form.cleaned_data["ids"]
 
 
 def _images(count: int) -> str:
@@ -303,14 +311,11 @@ def trash(request):
 @login_required
 @require_POST
 def trash_restore(request):
-    form = BulkDeleteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
+    ids = _selected_ids(request)
+    if ids is None:
         return redirect("gallery:trash")
     try:
-        count = services.images_restore(
-            owner=request.user, ids=form.cleaned_data["ids"]
-        )
+        count = services.images_restore(owner=request.user, ids=ids)
     except services.RestoreOverLimit as refused:
         messages.error(request, str(refused))
         return redirect("gallery:trash")
@@ -321,11 +326,10 @@ def trash_restore(request):
 @login_required
 @require_POST
 def trash_delete(request):
-    form = BulkDeleteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
+    ids = _selected_ids(request)
+    if ids is None:
         return redirect("gallery:trash")
-    count = services.trash_delete(owner=request.user, ids=form.cleaned_data["ids"])
+    count = services.trash_delete(owner=request.user, ids=ids)
     messages.success(request, f"Deleted {_images(count)} for good.")
     return redirect("gallery:trash")
 
