@@ -202,14 +202,16 @@ def _finish_analysis(
     with transaction.atomic():
         # update() rather than save(): the image may have been deleted
         # meanwhile, and a save() would bring its row back without its file.
-        tags_before = (
+        row = (
             Image.objects.select_for_update()
             .filter(pk=image.pk)
-            .values_list("tag_names", flat=True)
+            .values_list("tag_names", "trashed_at")
             .first()
         )
-        if tags_before is None:
+        if row is None:
             return image
+        # Trashed meanwhile: indexing must not count its tags again.
+        tags_before, image.trashed_at = row
         Image.objects.filter(pk=image.pk).update(
             **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
         )

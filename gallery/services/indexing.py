@@ -46,7 +46,8 @@ def image_index(
     ``embedding`` replaces the stored one (None removes it).
     """
     Image.objects.filter(pk=image.pk).update(**search.indexed_fields(image))
-    count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
+    if image.trashed_at is None:  # a trashed image's tags are not counted
+        count_tags(image.owner_id, added=image.tag_names, removed=tags_before)
     if embedding is KEEP_EMBEDDING:
         return
     ImageEmbedding.objects.filter(image_id=image.pk).delete()

@@ -176,3 +176,15 @@ def test_the_beat_task_purges_too(alice, photo):
     )
     assert purge_trash() == 1
     assert not Image.objects.exists()
+
+
+def test_an_analysis_that_ends_after_the_trash_does_not_count_its_tags(
+    alice, photo, settings
+):
+    settings.GALLERY_ANALYZER = "gallery.tests.analyzers.FixedAnalyzer"
+    stale = Image.objects.get(pk=photo.pk)  # loaded before it was trashed
+    services.images_trash(owner=alice, ids=[photo.pk])
+    services.image_analyze(image=stale)
+    assert selectors.tag_counts(owner=alice) == []
+    services.images_restore(owner=alice, ids=[photo.pk])
+    assert selectors.tag_counts(owner=alice) != []
