@@ -389,13 +389,20 @@ def people_list(*, owner: User) -> list[PersonSummary]:
         Person.objects.filter(owner=owner)
         .annotate(
             photo_count=Count(
-                "faces__image", filter=Q(faces__removed=False), distinct=True
+                "faces__image",
+                filter=Q(faces__removed=False, faces__image__trashed_at__isnull=True),
+                distinct=True,
             )
         )
         .filter(photo_count__gt=0)
     )
     covers = dict(
-        Face.objects.filter(owner=owner, person__in=people, removed=False)
+        Face.objects.filter(
+            owner=owner,
+            person__in=people,
+            removed=False,
+            image__trashed_at__isnull=True,
+        )
         .order_by("person_id", "-confidence", "id")
         .distinct("person_id")
         .values_list("person_id", "id")
@@ -417,7 +424,12 @@ def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
 def person_faces(*, person: Person) -> list[Face]:
     """The person's faces with their images, newest photo first."""
     return list(
-        Face.objects.filter(owner_id=person.owner_id, person=person, removed=False)
+        Face.objects.filter(
+            owner_id=person.owner_id,
+            person=person,
+            removed=False,
+            image__trashed_at__isnull=True,  # trashed photos are out of sight
+        )
         .select_related("image")
         .defer("descriptor", "thumbnail")
         .order_by("-image__created_at", "id")
@@ -428,6 +440,7 @@ def person_images(*, person: Person) -> QuerySet[Image]:
     """The photos the person is in, newest first."""
     return Image.objects.filter(
         owner_id=person.owner_id,
+        trashed_at__isnull=True,
         pk__in=Face.objects.filter(person=person, removed=False).values("image_id"),
     ).order_by("-created_at", "-id")
 

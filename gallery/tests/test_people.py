@@ -259,3 +259,17 @@ def test_a_name_is_found_as_whole_words_among_others(alice_client, alice, photo)
     assert "garden.jpg" in found("mary jane at the beach")
     assert "garden.jpg" in found("MARY-JANE")
     assert "garden.jpg" not in found("mary")
+
+
+def test_trashed_photos_leave_the_people_pages(alice_client, alice, photo):
+    kept = photo(alice, face(ADA), name="kept.jpg")
+    trashed = photo(alice, face(ADA), name="trashed.jpg")
+    alone = photo(alice, face(BEN), name="alone.jpg")
+    services.images_trash(owner=alice, ids=[trashed.pk, alone.pk])
+    page = alice_client.get("/people/").content.decode()
+    assert "1 photo<" in page and "2 photos" not in page
+    assert page.count('class="face"') == 1  # Ben's only photo is in the trash
+    ada = alice_client.get(f"/people/{person_of(kept).pk}/").content.decode()
+    assert "kept.jpg" in ada and "trashed.jpg" not in ada
+    services.images_restore(owner=alice, ids=[trashed.pk])
+    assert "2 photos" in alice_client.get("/people/").content.decode()
