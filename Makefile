@@ -24,9 +24,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 models: $(VENV)/.runtime
 	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
 
-## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
+## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000,
+## with the background worker (renditions, analysis) beside the web server
 run: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py process_images & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 OIDC_DIR := accounts/tests/oidc_provider

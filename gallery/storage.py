@@ -70,6 +70,9 @@ class PrivateFileSystemStorage(FileSystemStorage):
     def __init__(self, **kwargs):
         kwargs.setdefault("location", settings.MEDIA_ROOT)
         kwargs.pop("base_url", None)
+        # Keys are made of ids, as on S3: a rendition written again by a
+        # restarted job replaces itself instead of leaving an orphan beside it.
+        kwargs.setdefault("allow_overwrite", True)
         super().__init__(**kwargs)
 
     def url(self, name: str | None, parameters: dict[str, str] | None = None) -> str:

@@ -1,13 +1,15 @@
 """Writes: every change to images goes through these functions.
 
-uploads: storing new images; analysis: running and recording analysis;
+uploads: storing new images; processing: their renditions and analysis
+after the response (the background worker); analysis: running and recording
+analysis;
 indexing: the derived fields search and similarity read; deletion: removing
 images, users and their objects; audit: storage and rows that lost each other.
 """
 
 from __future__ import annotations
 
-from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .analysis import ANALYSIS_FIELDS, image_analyze
 from .audit import storage_audit
 from .deletion import (
     image_delete,
@@ -17,6 +19,14 @@ from .deletion import (
     user_delete,
 )
 from .indexing import image_index
+from .processing import (
+    image_analysis_schedule,
+    image_process,
+    image_process_claimed,
+    image_process_next,
+    image_processing_schedule,
+    processing_worker_run,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -41,8 +51,13 @@ __all__ = [
     "image_delete_for_owner",
     "image_delete_many",
     "image_index",
+    "image_process",
+    "image_process_claimed",
+    "image_process_next",
+    "image_processing_schedule",
     "image_renditions_rebuild",
     "image_upload",
+    "processing_worker_run",
     "storage_audit",
     "user_delete",
 ]

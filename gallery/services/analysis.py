@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import current_app
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,40 +21,6 @@ from ..models import AnalysisStatus, Image
 from .indexing import KEEP_EMBEDDING, EmbeddingUpdate, image_index
 
 logger = logging.getLogger(__name__)
-
-# The Celery task that runs image_analyze on a worker (gallery.tasks). Queued
-# by name, so that the services never import the task module that imports them.
-ANALYSIS_TASK = "gallery.tasks.analyze_image"
-
-
-def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
-    """Analyse now, or queue the analysis when a Celery broker is configured.
-
-    Never raises: the image is stored whatever happens to its analysis.
-    """
-    if settings.CELERY_BROKER_URL:
-        image_id = str(image.id)
-        transaction.on_commit(lambda: _queue_analysis(image_id))
-        return
-    _analyze_logging_errors(image, data)
-
-
-def _queue_analysis(image_id: str) -> None:
-    try:
-        current_app.send_task(ANALYSIS_TASK, args=[image_id])
-    except Exception:
-        # The broker is down: analyse here rather than leave the image pending.
-        logger.exception("Could not queue the analysis of %s", image_id)
-        image = Image.objects.filter(pk=image_id).first()
-        if image is not None:
-            _analyze_logging_errors(image, None)
-
-
-def _analyze_logging_errors(image: Image, data: bytes | None) -> None:
-    try:
-        image_analyze(image=image, data=data)
-    except Exception:
-        logger.exception("Analysis of %s stopped unexpectedly", image.id)
 
 
 def image_analyze(
@@ -154,6 +118,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
 
 
 ANALYSIS_FIELDS = [
+    "processing",
     "analysis_status",
     "analyzer",
     "analyzer_version",
@@ -182,6 +147,8 @@ def _finish_analysis(
 ) -> Image:
     image.analysis_status = status
     image.analysis_error = error
+    # Analysis comes last in an image's processing (services.processing).
+    image.processing = False
     image.analyzer = getattr(analyzer, "name", "")
     image.analyzer_version = getattr(analyzer, "version", "")
     image.analyzed_at = timezone.now()

@@ -17,8 +17,8 @@ from ..models import Image
 from ..selectors import upload_allowance
 from ..storage import delete_objects
 from ..validators import validate_image_file
-from .analysis import image_analysis_schedule
 from .indexing import image_index
+from .processing import image_processing_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ def clean_filename(name: str) -> str:
 
 
 def image_upload(*, owner: User, file: File) -> Image:
-    """Validate, store and record one uploaded file, then analyse it.
+    """Validate, store and record one uploaded file; its renditions and
+    analysis follow (services.processing).
 
     Raises ValidationError for a file that is not an acceptable image and
     UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
@@ -82,8 +83,8 @@ def image_upload(*, owner: User, file: File) -> Image:
         width=info.width,
         height=info.height,
         sha256=sha256_of(file),
+        processing=True,
     )
-    renditions = make_renditions(file)
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -91,15 +92,11 @@ def image_upload(*, owner: User, file: File) -> Image:
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
             _refuse_duplicate_or_over_limit(image)
-            # The objects are written inside the lock: a slow store delays only
+            # The original is written inside the lock: a slow store delays only
             # this user's other uploads, and a failure here leaves no row.
             try:
                 image.file.save(f"{image.id}.{info.extension}", file, save=False)
                 stored.append(image.file.name)
-                for name, data in renditions.items():
-                    field = getattr(image, name)
-                    field.save(f"{image.id}.jpg", ContentFile(data), save=False)
-                    stored.append(field.name)
             except Exception as error:
                 logger.exception("Storing image %s failed", image.id)
                 raise StorageUnavailable() from error
@@ -111,7 +108,7 @@ def image_upload(*, owner: User, file: File) -> Image:
         # No row was committed: remove whatever reached storage.
         delete_objects(stored)
         raise
-    image_analysis_schedule(image=image, data=_read_all(file))
+    image_processing_schedule(image=image, original=file)
     return image
 
 
@@ -123,13 +120,6 @@ def _refuse_duplicate_or_over_limit(image: Image) -> None:
     allowance = upload_allowance(owner=image.owner)
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
-
-
-def _read_all(file: File) -> bytes:
-    file.seek(0)
-    data: bytes = file.read()
-    file.seek(0)
-    return data
 
 
 def image_renditions_rebuild(*, image: Image) -> Image:
