@@ -121,7 +121,8 @@ def test_the_detail_page_shows_a_jpeg_preview_not_the_original(
     )
     page = alice_client.get(f"/images/{image.id}/")
     preview_url = image.preview.url
-    assert preview_url.split("/")[2] in page.content.decode()
+    # The grant, without the signature's timestamp (a second may pass between).
+    assert preview_url.split("/")[2].split(":")[0] in page.content.decode()
     served = Client().get(preview_url)
     assert served["Content-Type"] == "image/jpeg"
     preview = PILImage.open(io.BytesIO(b"".join(served.streaming_content)))
