@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from ..analysis import (
     AnalysisError,
@@ -22,30 +23,36 @@ from .indexing import (
     EmbeddingUpdate,
     image_index,
     image_text_index,
+    image_text_vector,
 )
 
 logger = logging.getLogger(__name__)
 
 
 def image_analyze(
-    *, image: Image, data: bytes | None = None, raise_retryable: bool = False
+    *,
+    image: Image,
+    data: bytes | None = None,
+    pixels: PILImage.Image | None = None,
+    raise_retryable: bool = False,
 ) -> Image:
     """Run the configured analyzer on the image and store what it found.
 
     An analysis failure never loses the image: it keeps its file and gets
     status ``failed`` with the reason, so it can be analysed again. With
     ``raise_retryable`` a retryable AnalysisError is raised after that, for a
-    task queue to retry.
+    task queue to retry. ``pixels``, when given, are ``data`` already decoded
+    (upright RGB, see imaging.decode_upright): backends that work on pixels
+    use them instead of decoding again.
     """
     analyzer = get_analyzer()
     if analyzer is None:
         return _finish_analysis(image, AnalysisStatus.SKIPPED, "Analysis is off.")
-    _set_status(image, AnalysisStatus.RUNNING)
     try:
         if data is None:
             with image.file.open("rb") as stored:
                 data = stored.read()
-        result = analyzer.analyze(data)
+        result = analyzer.analyze_decoded(data, pixels=pixels)
     except AnalysisSkipped as reason:
         return _finish_analysis(image, AnalysisStatus.SKIPPED, str(reason), analyzer)
     except AnalysisError as error:
@@ -69,37 +76,40 @@ def image_analyze(
         )
         raise
     _apply_result(image, result)
-    embedding = result.embedding or _offline_embedding(data)
-    _finish_analysis(image, AnalysisStatus.DONE, "", analyzer, embedding=embedding)
-    _store_text_embedding(image)
-    return image
+    embedding = result.embedding or _offline_embedding(data, pixels)
+    return _finish_analysis(
+        image,
+        AnalysisStatus.DONE,
+        "",
+        analyzer,
+        embedding=embedding,
+        text_vector=_text_vector(image),
+    )
 
 
-def _store_text_embedding(image: Image) -> None:
+def _text_vector(image: Image) -> Sequence[float] | None:
     """Search by meaning needs the words embedded; without them the image is
     still found by its words, so a failure here is logged, not raised."""
     try:
-        image_text_index(image=image)
+        return image_text_vector(image=image)
     except Exception:
         logger.exception("No text embedding for %s", image.id)
+        return None
 
 
-def _offline_embedding(data: bytes) -> Sequence[float] | None:
+def _offline_embedding(
+    data: bytes, pixels: PILImage.Image | None
+) -> Sequence[float] | None:
     """Similarity always uses the offline model's embedding, whichever backend
     described the image; without it the image is simply not matched."""
     # Imported here: numpy, onnxruntime and OpenCV load only where analysis runs.
     from ..analysis.local import image_embedding
 
     try:
-        return image_embedding(data)
+        return image_embedding(data, pixels=pixels)
     except AnalysisError as error:
         logger.warning("No embedding: %s", error)
         return None
-
-
-def _set_status(image: Image, status: str) -> None:
-    image.analysis_status = status
-    Image.objects.filter(pk=image.pk).update(analysis_status=status)
 
 
 def _apply_result(image: Image, result: AnalysisResult) -> None:
@@ -148,7 +158,9 @@ def _finish_analysis(
     analyzer: BaseAnalyzer | None = None,
     *,
     embedding: EmbeddingUpdate = KEEP_EMBEDDING,
+    text_vector: EmbeddingUpdate = KEEP_EMBEDDING,
 ) -> Image:
+    """Record the outcome, derived fields and embeddings in one transaction."""
     image.analysis_status = status
     image.analysis_error = error
     # Analysis comes last in an image's processing (services.processing).
@@ -171,4 +183,6 @@ def _finish_analysis(
             **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
         )
         image_index(image=image, tags_before=tags_before, embedding=embedding)
+        if text_vector is not KEEP_EMBEDDING:
+            image_text_index(image=image, vector=text_vector)
     return image

@@ -24,7 +24,6 @@ itself before it answers, as the original app did.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import select
 import threading
@@ -37,11 +36,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F
+from PIL import Image as PILImage
 
 from ..analysis import AnalysisError
-from ..imaging import make_renditions
+from ..imaging import RENDITION_SIZES, decode_upright, renditions_of
 from ..models import AnalysisStatus, Image
-from ..storage import delete_objects
+from ..storage import delete_objects, read_object
 from .analysis import image_analyze
 
 logger = logging.getLogger(__name__)
@@ -113,15 +113,19 @@ def image_process(
     """
     if data is None:
         data = _read_original(image)
-    if not image.thumbnail and data is not None:
-        _store_renditions(image, data)
+    # One decode for everything that needs pixels: renditions and analysis.
+    pixels = _decode(image, data) if data is not None else None
+    if not image.thumbnail and pixels is not None:
+        _store_renditions(image, pixels)
     # Failed with the job still open: a retryable failure awaiting its retry.
     if image.analysis_status in (AnalysisStatus.DONE, AnalysisStatus.SKIPPED):
         Image.objects.filter(pk=image.pk).update(processing=False)
         image.processing = False
         return image
     try:
-        return image_analyze(image=image, data=data, raise_retryable=raise_retryable)
+        return image_analyze(
+            image=image, data=data, pixels=pixels, raise_retryable=raise_retryable
+        )
     except AnalysisError:
         Image.objects.filter(pk=image.pk).update(processing=True)
         raise
@@ -131,20 +135,28 @@ def _read_original(image: Image) -> bytes | None:
     """The original's bytes; None when storage cannot give them (the analysis
     then records the failure)."""
     try:
-        with image.file.open("rb") as stored:
-            data: bytes = stored.read()
+        return read_object(image.file.name)
     except Exception:
         logger.exception("Could not read the original of %s", image.id)
         return None
-    return data
 
 
-def _store_renditions(image: Image, data: bytes) -> None:
+def _decode(image: Image, data: bytes) -> PILImage.Image | None:
+    """The upright pixels at the preview's scale; None when they cannot be
+    decoded (the analysis then records why)."""
+    try:
+        return decode_upright(data, min_side=max(RENDITION_SIZES["preview"]))
+    except Exception:
+        logger.exception("Could not decode %s", image.id)
+        return None
+
+
+def _store_renditions(image: Image, pixels: PILImage.Image) -> None:
     """Write the renditions, then record them; on failure the pages keep
     showing the original."""
     written: list[str] = []
     try:
-        for name, content in make_renditions(io.BytesIO(data)).items():
+        for name, content in renditions_of(pixels).items():
             field = getattr(image, name)
             field.save(f"{image.id}.jpg", ContentFile(content), save=False)
             written.append(field.name)

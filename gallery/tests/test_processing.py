@@ -212,3 +212,23 @@ def test_a_backlog_drains_over_two_workers_with_nothing_stuck(
     assert not images.filter(thumbnail="").exists()
     assert set(images.values_list("analysis_status", flat=True)) == {"done"}
     assert set(images.values_list("processing_attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db
+def test_an_analysis_is_stored_in_one_transaction(in_background, alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    # The test runs in a transaction, so an atomic block shows as a savepoint.
+    with connection.execute_wrapper(record):
+        services.image_analyze(image=Image.objects.get(pk=image.pk))
+    writes = {"INSERT", "UPDATE", "DELETE"}
+    assert statements.count("SAVEPOINT") == 1
+    first, last = statements.index("SAVEPOINT"), statements.index("RELEASE")
+    outside = statements[:first] + statements[last:]
+    assert not writes & set(outside), statements
+    assert "UPDATE" in statements[first:last]
