@@ -196,6 +196,25 @@ class ImageTextEmbedding(models.Model):
         return f"Text embedding of {self.image_id}"
 
 
+class OwnerLibrary(models.Model):
+    """How many images an owner has: the gallery's total.
+
+    Kept by the services that store and delete images (gallery.services.indexing
+    .count_images), so a page view never counts the library.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    image_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.image_count} images"
+
+
 class OwnerTag(models.Model):
     """How many of an owner's images carry a tag: the gallery's tag chips.
 

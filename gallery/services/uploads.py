@@ -17,7 +17,7 @@ from ..models import Image
 from ..selectors import upload_allowance
 from ..storage import delete_objects
 from ..validators import validate_image_file
-from .indexing import image_index
+from .indexing import count_images, image_index
 from .processing import image_processing_schedule
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ def image_upload(*, owner: User, file: File) -> Image:
                 raise StorageUnavailable() from error
             image.full_clean()
             image.save(force_insert=True)
+            count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
             image_index(image=image)
     except BaseException:
