@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean oidc-provider models
+.PHONY: run test lint format bench-analysis bench-library bench-upload superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench-analysis: $(VENV)/.dev models
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
 bench-library: $(VENV)/.dev
 	$(PY) bench/library.py $(BENCH_ARGS)
+
+## Uploads through gunicorn on S3 (SeaweedFS): the embedded worker, then Celery on Redis
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+bench-upload: $(VENV)/.dev models
+	$(PY) bench/upload.py $(BENCH_ARGS) --json bench/results/upload-embedded.json
+	$(PY) bench/upload.py $(BENCH_ARGS) --broker $(BENCH_REDIS_URL) --json bench/results/upload-celery.json
 
 superuser: $(VENV)/.runtime
 	DEBUG=true $(PY) manage.py createsuperuser
