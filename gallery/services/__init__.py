@@ -4,7 +4,8 @@ uploads: storing new images; processing: their renditions and analysis
 after the response (the background worker); analysis: running and recording
 analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other.
+images, users and their objects; audit: storage and rows that lost each other;
+people: faces grouped into people and the owner's corrections.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from .deletion import (
     user_delete,
 )
 from .indexing import image_index
+from .people import (
+    PersonError,
+    face_grouping_set,
+    face_remove,
+    people_merge,
+    person_rename,
+)
 from .processing import (
     image_analysis_schedule,
     image_process,
@@ -40,10 +48,13 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "PersonError",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
+    "face_grouping_set",
+    "face_remove",
     "image_analysis_schedule",
     "image_analyze",
     "image_delete",
@@ -57,6 +68,8 @@ __all__ = [
     "image_processing_schedule",
     "image_renditions_rebuild",
     "image_upload",
+    "people_merge",
+    "person_rename",
     "processing_worker_run",
     "storage_audit",
     "user_delete",

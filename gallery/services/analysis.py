@@ -25,6 +25,7 @@ from .indexing import (
     image_text_index,
     image_text_vector,
 )
+from .people import image_faces_record
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def image_analyze(
         raise
     _apply_result(image, result)
     embedding = result.embedding or _offline_embedding(data, pixels)
-    return _finish_analysis(
+    _finish_analysis(
         image,
         AnalysisStatus.DONE,
         "",
@@ -85,6 +86,16 @@ def image_analyze(
         embedding=embedding,
         text_vector=_text_vector(image),
     )
+    _record_faces(image, result)
+    return image
+
+
+def _record_faces(image: Image, result: AnalysisResult) -> None:
+    """People are grouped from the faces; a failure here loses no analysis."""
+    try:
+        image_faces_record(image=image, faces=result.faces)
+    except Exception:
+        logger.exception("Faces of %s not recorded", image.id)
 
 
 def _text_vector(image: Image) -> Sequence[float] | None:

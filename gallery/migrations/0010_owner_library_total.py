@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('gallery', '0007_background_processing'),
+        ('gallery', '0009_background_processing'),
     ]
 
     operations = [
