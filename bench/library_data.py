@@ -141,7 +141,8 @@ TAG_COUNTS = """INSERT INTO gallery_ownertag (owner_id, name, image_count)
 SELECT owner_id, tag, count(*) FROM gallery_image, unnest(tag_names) AS tag
 GROUP BY owner_id, tag"""
 LIBRARY_TOTALS = """INSERT INTO gallery_ownerlibrary (owner_id, image_count)
-SELECT owner_id, count(*) FROM gallery_image GROUP BY owner_id"""
+SELECT owner_id, count(*) FROM gallery_image WHERE trashed_at IS NULL
+GROUP BY owner_id"""
 
 
 def fill(dsn: str, rows: int) -> dict:

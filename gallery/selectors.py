@@ -110,7 +110,7 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
-    images = Image.objects.filter(owner=owner)
+    images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
@@ -234,17 +234,31 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
-    return Image.objects.filter(owner=owner, pk=image_id).first()
+    return live_images(owner=owner).filter(pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:
-    """The owner's number of images, from the total the services keep."""
+    """The owner's number of images out of the trash, from the total the
+    services keep (OwnerLibrary)."""
     total = (
         OwnerLibrary.objects.filter(owner=owner)
         .values_list("image_count", flat=True)
         .first()
     )
     return total or 0
+
+
+def live_images(*, owner: User) -> QuerySet[Image]:
+    """The owner's images that are not in the trash: everything a page lists,
+    searches or counts (the upload limit included)."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=True)
+
+
+def trash_list(*, owner: User) -> QuerySet[Image]:
+    """The owner's trashed images, the most recently deleted first."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=False).order_by(
+        "-trashed_at", "-id"
+    )
 
 
 def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
@@ -271,7 +285,9 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
+        [image_id for image_id, _ in ranked]
+    )
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 
@@ -304,6 +320,15 @@ def upload_limit(*, override: int | None) -> int | None:
     return limit or None
 
 
+def removes_location(*, owner: User) -> bool:
+    """Whether the owner asked for GPS positions to be removed on upload."""
+    return bool(
+        Profile.objects.filter(user=owner)
+        .values_list("remove_location", flat=True)
+        .first()
+    )
+
+
 def upload_allowance(*, owner: User) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 
@@ -320,7 +345,7 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
         return UploadAllowance(limit=None, left=None)
     # Counted, not read from the kept total: the cap must hold even for rows
     # written some other way. At most ``limit`` rows are read.
-    used = Image.objects.filter(owner=owner).values("pk")[:limit].count()
+    used = live_images(owner=owner).values("pk")[:limit].count()
     return UploadAllowance(limit=limit, left=max(limit - used, 0))
 
 

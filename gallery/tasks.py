@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .analysis import AnalysisError
-from .services import image_process_claimed
+from .services import image_process_claimed, trash_purge
 from .services.processing import PROCESS_TASK
 
 MAX_RETRIES = 5
@@ -35,3 +35,9 @@ def process_image(self, image_id: str) -> str:
 @shared_task(name=ANALYSIS_TASK, bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def analyze_image(self, image_id: str) -> str:
     return process_image.run(image_id)
+
+
+@shared_task(name="gallery.purge_trash")
+def purge_trash() -> int:
+    """What `manage.py purge_trash` does, for a Celery beat schedule."""
+    return trash_purge()

@@ -4,8 +4,10 @@ uploads: storing new images; processing: their renditions and analysis
 after the response (the background worker); analysis: running and recording
 analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other;
-people: faces grouped into people and the owner's corrections.
+images, users and their objects; trash: deleting that can be undone for a
+while; imports: folders of photos through the upload service; audit: storage
+and rows that lost each other; people: faces grouped into people and the
+owner's corrections.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .deletion import (
     image_delete_many,
     user_delete,
 )
+from .imports import ImportSummary, image_import, images_import, import_paths
 from .indexing import image_index
 from .people import (
     PersonError,
@@ -35,6 +38,16 @@ from .processing import (
     image_processing_schedule,
     processing_worker_run,
 )
+from .trash import (
+    RestoreOverLimit,
+    images_restore,
+    images_trash,
+    images_trash_all,
+    trash_delete,
+    trash_empty,
+    trash_enabled,
+    trash_purge,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -48,7 +61,9 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "ImportSummary",
     "PersonError",
+    "RestoreOverLimit",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
@@ -61,6 +76,7 @@ __all__ = [
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
+    "image_import",
     "image_index",
     "image_process",
     "image_process_claimed",
@@ -68,9 +84,18 @@ __all__ = [
     "image_processing_schedule",
     "image_renditions_rebuild",
     "image_upload",
+    "images_import",
+    "images_restore",
+    "images_trash",
+    "images_trash_all",
+    "import_paths",
     "people_merge",
     "person_rename",
     "processing_worker_run",
     "storage_audit",
+    "trash_delete",
+    "trash_empty",
+    "trash_enabled",
+    "trash_purge",
     "user_delete",
 ]

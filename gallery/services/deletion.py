@@ -30,9 +30,13 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
         tags_by_owner: dict[int, list[str]] = {}
         removed: Counter[int] = Counter()
         locked = Image.objects.select_for_update().filter(pk__in=ids)
-        for owner_id, tag_names in locked.values_list("owner_id", "tag_names"):
-            tags_by_owner.setdefault(owner_id, []).extend(tag_names)
-            removed[owner_id] += 1
+        rows = locked.values_list("owner_id", "tag_names", "trashed_at")
+        for owner_id, tag_names, trashed_at in rows:
+            # A trashed image's tags and place in the total left them when it
+            # was trashed.
+            counted = tag_names if trashed_at is None else []
+            tags_by_owner.setdefault(owner_id, []).extend(counted)
+            removed[owner_id] += trashed_at is None
         images_unindex(image_ids=ids, tags_by_owner=tags_by_owner)
         for owner_id, images_removed in removed.items():
             count_images(owner_id, -images_removed)

@@ -75,6 +75,13 @@ def test_the_gallery_counts_nothing_and_shows_the_kept_total(
     assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert "25 images" in page
     assert "Page 2 of 2" in page
+    trashed = [images[2].id, images[3].id]
+    services.images_trash(owner=alice, ids=trashed)
+    assert "23 images" in alice_client.get("/images/").content.decode()
+    services.images_restore(owner=alice, ids=trashed[:1])
+    assert "24 images" in alice_client.get("/images/").content.decode()
+    services.trash_empty(owner=alice)  # the trash was out of the total already
+    assert "24 images" in alice_client.get("/images/").content.decode()
     services.image_delete_all(owner=alice)
     assert "No photos yet" in alice_client.get("/images/").content.decode()
 

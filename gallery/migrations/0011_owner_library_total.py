@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('gallery', '0009_background_processing'),
+        ('gallery', '0010_background_processing'),
     ]
 
     operations = [
@@ -23,7 +23,8 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             # Every owner's total as it stands; the services keep it from here.
             "INSERT INTO gallery_ownerlibrary (owner_id, image_count) "
-            "SELECT owner_id, count(*) FROM gallery_image GROUP BY owner_id",
+            "SELECT owner_id, count(*) FROM gallery_image "
+            "WHERE trashed_at IS NULL GROUP BY owner_id",
             migrations.RunSQL.noop,
         ),
     ]
