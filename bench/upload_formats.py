@@ -4,9 +4,10 @@
         bench/upload_formats.py [--runs 5] [--megapixels 12]
 
 Times the upload service (``image_upload``: validation by content, EXIF,
-renditions, storing the original and its renditions on local storage, the
-row and its search fields) on photo-like pictures made in memory
-(bench/synthetic.py) with a phone's EXIF, encoded as each format. Analysis is
+storing the original on local storage, the row and its search fields, then
+the renditions, made in the call as with GALLERY_PROCESSING=request) on
+photo-like pictures made in memory (bench/synthetic.py) with a phone's EXIF,
+encoded as each format. Analysis is
 off: its cost does not depend on the container and has its own benchmark. A
 throw-away test database is created on the server DATABASE_URL points to
 (or the embedded one) and dropped at the end.
@@ -71,6 +72,9 @@ def main() -> None:
         },
     }
     settings.GALLERY_ANALYZER = "none"
+    # The renditions are made in the call, as a request would with
+    # GALLERY_PROCESSING=request (the worker does the same work later).
+    settings.GALLERY_PROCESSING = "request"
     settings.GALLERY_UPLOAD_LIMIT = 0
     settings.CELERY_BROKER_URL = ""
     database = connection.creation.create_test_db(verbosity=0, autoclobber=True)
