@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -81,10 +82,21 @@ class PrivateFileSystemStorage(FileSystemStorage):
         return reverse("media_file", args=[token])
 
 
+def download_filename(image) -> str:
+    """The original name with the extension of the type found in the bytes.
+
+    A JPEG uploaded as ``poly.html`` downloads as ``poly.jpg``: whatever the
+    name claimed, the saved file opens as the image it is.
+    """
+    extension = PurePosixPath(image.file.name).suffix
+    stem, dot, _ = image.original_filename.rpartition(".")
+    return f"{stem if dot and stem else image.original_filename}{extension}"
+
+
 def download_url(image) -> str:
     """A short-lived URL that downloads the original under its original name."""
     disposition = content_disposition_header(
-        as_attachment=True, filename=image.original_filename
+        as_attachment=True, filename=download_filename(image)
     )
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}

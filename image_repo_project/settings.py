@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Before anything reads the body (CSRF, axes): an oversized one stays unread.
     "image_repo_project.middleware.RequestSizeLimitMiddleware",
+    "image_repo_project.middleware.QueryStringMiddleware",
+    "image_repo_project.middleware.AdminLookupErrorMiddleware",
     # Last, so that it turns a lockout flagged during the login into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,6 +136,9 @@ else:
         "CONN_MAX_AGE": 60,
     }
 _database["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails the request in seconds (a 503 page),
+# instead of holding a web worker for the system's TCP timeout.
+_database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
