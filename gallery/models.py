@@ -62,6 +62,9 @@ class Image(models.Model):
     # results predate a better analyzer and `reanalyze --outdated` can find them.
     analyzer_version = models.CharField(max_length=50, blank=True)
     analyzed_at = models.DateTimeField(null=True, blank=True)
+    # When the current run began: a run older than GALLERY_ANALYSIS_TIMEOUT_MINUTES
+    # has stopped (its worker or request was killed) and is marked failed.
+    analysis_started_at = models.DateTimeField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
     description = models.TextField(blank=True)
     description_confidence = models.FloatField(null=True, blank=True)
@@ -102,6 +105,12 @@ class Image(models.Model):
                 fields=["owner", "original_filename"], name="image_owner_name"
             ),
             models.Index(fields=["owner", "size_bytes"], name="image_owner_size"),
+            # Only the few running rows: finding stale runs costs nothing.
+            models.Index(
+                fields=["analysis_started_at"],
+                condition=models.Q(analysis_status="running"),
+                name="image_running_since",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -202,3 +211,20 @@ class OwnerTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.image_count})"
+
+
+class PendingDeletion(models.Model):
+    """A storage object whose row is gone but that storage refused to delete.
+
+    The outbox of deletions: retried automatically (see
+    services.deletion.pending_deletions_retry) until storage removes the object.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

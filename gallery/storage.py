@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -18,11 +16,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from django.conf import settings
 from django.core import signing
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-
-logger = logging.getLogger(__name__)
 
 SALT = "gallery.media"
 
@@ -101,16 +97,3 @@ def download_url(image) -> str:
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}
     )
-
-
-def delete_objects(names: Iterable[str]) -> None:
-    """Delete objects from the default storage, logging (not raising) failures.
-
-    Callers have already removed or never committed the rows; an object left
-    behind is an orphan that ``storage_audit`` finds.
-    """
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete %s from storage", name)

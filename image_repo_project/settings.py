@@ -25,6 +25,7 @@ from .env import (
     env_rate,
     env_str,
 )
+from .s3 import s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -166,24 +167,22 @@ IMAGE_URL_MAX_AGE = 30 * 60
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
 MEDIA_ROOT = DATA_DIR / "media"
+# Seconds for each storage call to connect and to read, and tries in all.
+GALLERY_STORAGE_TIMEOUT = env_float("GALLERY_STORAGE_TIMEOUT", 5.0, minimum=0.1)
+GALLERY_STORAGE_ATTEMPTS = env_int("GALLERY_STORAGE_ATTEMPTS", 2, minimum=1)
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
-            # S3-compatible servers (SeaweedFS, MinIO) want path-style addresses.
-            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,
-            "signature_version": "s3v4",
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": IMAGE_URL_MAX_AGE,
-            "file_overwrite": False,
-            "object_parameters": {"ServerSideEncryption": "AES256"},
-        },
+        "OPTIONS": s3_storage_options(
+            bucket_name=AWS_STORAGE_BUCKET_NAME,
+            access_key=env_str("AWS_ACCESS_KEY_ID") or None,
+            secret_key=env_str("AWS_SECRET_ACCESS_KEY") or None,
+            region_name=env_str("AWS_S3_REGION_NAME") or None,
+            endpoint_url=AWS_S3_ENDPOINT_URL or None,
+            url_max_age=IMAGE_URL_MAX_AGE,
+            timeout=GALLERY_STORAGE_TIMEOUT,
+            attempts=GALLERY_STORAGE_ATTEMPTS,
+        ),
     }
 else:
     _default_storage = {
@@ -215,6 +214,10 @@ GALLERY_MAX_DECODE_MB = env_int("GALLERY_MAX_DECODE_MB", 256, minimum=1)
 GALLERY_MAX_FILES_PER_REQUEST = env_int("GALLERY_MAX_FILES_PER_REQUEST", 20, minimum=1)
 GALLERY_MAX_REQUEST_MB = env_int("GALLERY_MAX_REQUEST_MB", 100, minimum=1)
 GALLERY_PAGE_SIZE = 24
+# An analysis still "running" after this long has stopped: it is marked failed.
+GALLERY_ANALYSIS_TIMEOUT_MINUTES = env_int(
+    "GALLERY_ANALYSIS_TIMEOUT_MINUTES", 15, minimum=1
+)
 GALLERY_ANALYZER = env_choice(
     "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
 )

@@ -7,13 +7,20 @@ images, users and their objects; audit: storage and rows that lost each other.
 
 from __future__ import annotations
 
-from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .analysis import (
+    ANALYSIS_FIELDS,
+    image_analysis_schedule,
+    image_analyze,
+    stale_analyses_fail,
+)
 from .audit import storage_audit
 from .deletion import (
     image_delete,
     image_delete_all,
     image_delete_for_owner,
     image_delete_many,
+    objects_delete,
+    pending_deletions_retry,
     user_delete,
 )
 from .indexing import image_index
@@ -43,6 +50,9 @@ __all__ = [
     "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "objects_delete",
+    "pending_deletions_retry",
+    "stale_analyses_fail",
     "storage_audit",
     "user_delete",
 ]

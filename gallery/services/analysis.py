@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..analysis import (
@@ -37,7 +39,9 @@ def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
     """Analyse now, or queue the analysis when a Celery broker is configured.
 
     Never raises: the image is stored whatever happens to its analysis.
+    Runs that stopped without finishing (anyone's) are marked failed first.
     """
+    stale_analyses_fail()
     if settings.CELERY_BROKER_URL:
         image_id = str(image.id)
         transaction.on_commit(lambda: _queue_analysis(image_id))
@@ -76,7 +80,7 @@ def image_analyze(
     analyzer = get_analyzer()
     if analyzer is None:
         return _finish_analysis(image, AnalysisStatus.SKIPPED, "Analysis is off.")
-    _set_status(image, AnalysisStatus.RUNNING)
+    _set_running(image)
     try:
         if data is None:
             with image.file.open("rb") as stored:
@@ -133,9 +137,35 @@ def _offline_embedding(data: bytes) -> Sequence[float] | None:
         return None
 
 
-def _set_status(image: Image, status: str) -> None:
-    image.analysis_status = status
-    Image.objects.filter(pk=image.pk).update(analysis_status=status)
+def _set_running(image: Image) -> None:
+    image.analysis_status = AnalysisStatus.RUNNING
+    image.analysis_started_at = timezone.now()
+    Image.objects.filter(pk=image.pk).update(
+        analysis_status=image.analysis_status,
+        analysis_started_at=image.analysis_started_at,
+    )
+
+
+# The start of the error of a run that stopped without finishing.
+STOPPED = "The analysis did not finish"
+
+
+def stale_analyses_fail() -> int:
+    """Mark failed every analysis running longer than the timeout; how many.
+
+    A run whose worker or request was killed never finishes by itself. The
+    images keep their files and can be analysed again (``reanalyze --failed``
+    or the page's button).
+    """
+    minutes = settings.GALLERY_ANALYSIS_TIMEOUT_MINUTES
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    return Image.objects.filter(
+        Q(analysis_started_at__lt=cutoff) | Q(analysis_started_at__isnull=True),
+        analysis_status=AnalysisStatus.RUNNING,
+    ).update(
+        analysis_status=AnalysisStatus.FAILED,
+        analysis_error=f"{STOPPED} within {minutes} minutes.",
+    )
 
 
 def _apply_result(image: Image, result: AnalysisResult) -> None:

@@ -15,9 +15,9 @@ from django.db import transaction
 from ..imaging import make_renditions, sha256_of
 from ..models import Image
 from ..selectors import upload_allowance
-from ..storage import delete_objects
 from ..validators import refusal_for, validate_image_file
 from .analysis import image_analysis_schedule
+from .deletion import objects_delete
 from .indexing import image_index
 
 logger = logging.getLogger(__name__)
@@ -102,35 +102,49 @@ def image_upload(*, owner: User, file: File) -> Image:
         # The file passed validation but Pillow cannot turn it into a JPEG.
         logger.warning("Renditions of %s failed: %r", image.id, error)
         raise refusal_for(error) from None
+    # Refused early, without a write; checked again under the lock.
+    _refuse_duplicate_or_over_limit(image)
     stored: list[str] = []
     try:
+        # The objects are written before the owner's row is locked: a slow or
+        # hanging store holds no lock (the timeouts bound the wait), and a
+        # failure here leaves no row.
+        _store_objects(image, file, info.extension, renditions, stored)
         with transaction.atomic():
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
             _refuse_duplicate_or_over_limit(image)
-            # The objects are written inside the lock: a slow store delays only
-            # this user's other uploads, and a failure here leaves no row.
-            try:
-                image.file.save(f"{image.id}.{info.extension}", file, save=False)
-                stored.append(image.file.name)
-                for name, data in renditions.items():
-                    field = getattr(image, name)
-                    field.save(f"{image.id}.jpg", ContentFile(data), save=False)
-                    stored.append(field.name)
-            except Exception as error:
-                logger.exception("Storing image %s failed", image.id)
-                raise StorageUnavailable() from error
             image.full_clean()
             image.save(force_insert=True)
             # Findable by its file name from now on, analysed or not.
             image_index(image=image)
     except BaseException:
         # No row was committed: remove whatever reached storage.
-        delete_objects(stored)
+        objects_delete(names=stored)
         raise
     image_analysis_schedule(image=image, data=_read_all(file))
     return image
+
+
+def _store_objects(
+    image: Image,
+    file: File,
+    extension: str,
+    renditions: dict[str, bytes],
+    stored: list[str],
+) -> None:
+    """Write the original and its renditions; ``stored`` lists what got there."""
+    try:
+        image.file.save(f"{image.id}.{extension}", file, save=False)
+        stored.append(image.file.name)
+        for name, data in renditions.items():
+            field = getattr(image, name)
+            field.save(f"{image.id}.jpg", ContentFile(data), save=False)
+            stored.append(field.name)
+    except Exception as error:
+        logger.exception("Storing image %s failed", image.id)
+        raise StorageUnavailable() from error
 
 
 def _refuse_duplicate_or_over_limit(image: Image) -> None:
