@@ -22,7 +22,7 @@ from django.db.models.functions import Power, Sqrt
 
 from accounts.models import Profile
 
-from . import search, semantic, similarity
+from . import camera, search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -30,15 +30,24 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import Image, ImageEmbedding, OwnerTag
+from .models import TAKEN_OR_UPLOADED, Image, ImageEmbedding, OwnerTag
 from .storage import download_url
 
-SORTS: dict[str, tuple[str, ...]] = {
+SORTS: dict[str, tuple[Any, ...]] = {
+    "taken": (TAKEN_OR_UPLOADED.desc(), "-id"),
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "name": ("original_filename", "id"),
     "size": ("-size_bytes", "-id"),
 }
+SORT_LABELS = {
+    "taken": "Date taken",
+    "newest": "Newest upload",
+    "oldest": "Oldest upload",
+    "name": "Name",
+    "size": "Size (largest)",
+}
+DEFAULT_SORT = "taken"
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class ImageFilters:
     q: str = ""
     tag: str = ""
     color: str = ""
-    sort: str = "newest"
+    sort: str = DEFAULT_SORT
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -68,12 +77,12 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
             f"“{given[:30]}” is not a colour: use a name such as blue, or a "
             "hex value such as #3366cc."
         )
-    sort = params.get("sort", "newest")
+    sort = params.get("sort", DEFAULT_SORT)
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
         color=color or "",
-        sort=sort if sort in SORTS else "newest",
+        sort=sort if sort in SORTS else DEFAULT_SORT,
         errors=errors,
     )
 
@@ -100,7 +109,7 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
         images = images.filter(facet_keys__contains=[color])
     if filters.q:
         images, best_first = _text_matches(images, owner=owner, text=filters.q)
-        if filters.sort == "newest" and not filters.color_is_hex:
+        if filters.sort == DEFAULT_SORT and not filters.color_is_hex:
             # Best match first when the person has not asked for an order.
             ordering = (best_first, *ordering)
     return images.order_by(*ordering)
@@ -252,3 +261,60 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     if limit is None:
         return UploadAllowance(limit=None, left=None)
     return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+    @property
+    def label(self) -> str:
+        north = "N" if self.latitude >= 0 else "S"
+        east = "E" if self.longitude >= 0 else "W"
+        return f"{abs(self.latitude):.5f}° {north}, {abs(self.longitude):.5f}° {east}"
+
+    @property
+    def map_url(self) -> str:
+        """A link to a map site; the server itself never fetches a map."""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return (
+            f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+        )
+
+
+@dataclass(frozen=True)
+class CameraDetails:
+    """The image page's camera rows, and the place for its owner only."""
+
+    rows: list[tuple[str, str]]
+    location: Location | None
+
+
+def image_camera_details(*, image: Image, viewer: User) -> CameraDetails:
+    rows = []
+    if image.taken_at is not None:
+        rows.append(
+            ("Taken", camera.taken_label(image.taken_at, image.taken_at_offset))
+        )
+    name = camera.camera_label(image.camera_make, image.camera_model)
+    if name:
+        rows.append(("Camera", name))
+    if image.lens:
+        rows.append(("Lens", image.lens))
+    exposure = camera.exposure_summary(
+        f_number=image.f_number,
+        exposure_time=image.exposure_time,
+        iso=image.iso,
+        focal_length=image.focal_length,
+    )
+    if exposure:
+        rows.append(("Exposure", exposure))
+    location = None
+    if (
+        viewer.pk == image.owner_id
+        and image.latitude is not None
+        and image.longitude is not None
+    ):
+        location = Location(image.latitude, image.longitude)
+    return CameraDetails(rows=rows, location=location)

@@ -8,6 +8,7 @@ app_name = "gallery"
 urlpatterns = [
     path("", views.image_list, name="list"),
     path("upload/", views.image_upload, name="upload"),
+    path("upload/file/", views.image_upload_file, name="upload_file"),
     path("delete/", views.image_delete_many, name="delete_many"),
     path("delete-all/", views.image_delete_all, name="delete_all"),
     path("<uuid:image_id>/", views.image_detail, name="detail"),
