@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0006_analyzer_version_and_text_embeddings'),
+        ('gallery', '0007_camera_metadata'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
