@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library superuser stop-db clean oidc-provider models
+.PHONY: run dev test lint format bench-analysis bench-library superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 models: $(VENV)/.runtime
 	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
 
-## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000
+## Set everything up (venv, database, migrations, static files) and serve with
+## gunicorn, DEBUG off, on http://127.0.0.1:8000 (image_repo_project/serve.py)
 run: $(VENV)/.runtime models
+	$(PY) -m image_repo_project.serve --host $(HOST) --port $(PORT)
+
+## Development: Django's autoreloading runserver with DEBUG on
+dev: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -33,6 +33,9 @@ load_dotenv(BASE_DIR / ".env")
 DATA_DIR = Path(env_str("IMG_REPO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
+# Cookies only over HTTPS: off only where the site is reached over plain HTTP
+# (`make run` on 127.0.0.1 turns it off there).
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
 
 
 def _secret_key() -> str:
@@ -268,7 +271,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = None  # Django's own reset tokens
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # never mail addresses with no account
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Image Repo] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_COOKIES else "http"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never join accounts by email alone
@@ -395,8 +398,8 @@ PERMISSIONS_POLICY = (
 )
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,99 @@
+"""`make run`: the production server (gunicorn), ready with no configuration.
+
+Prepares everything a first start needs, in this process (the embedded
+database, migrations, static files), then replaces itself with gunicorn, so
+that Ctrl-C and SIGTERM reach gunicorn directly and nothing of this process is
+left to tidy up at exit.
+
+With nothing configured it serves plain HTTP on 127.0.0.1 with DEBUG off:
+on a loopback address the HTTPS redirect and secure-only cookies are off
+(browsers and tools reach it over http://), and a secret key is generated
+once into the data directory. Anything set in the environment or .env wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import secrets
+import sys
+from pathlib import Path
+
+# Workers unless WEB_CONCURRENCY says; the timeouts are in gunicorn.conf.py.
+WORKERS = 3
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = _parse(argv)
+    _defaults_for(options.host)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "image_repo_project.settings")
+
+    import django
+    from django.core.management import call_command
+
+    from image_repo_project.embedded_pg import ensure_embedded_postgres
+
+    django.setup()
+    ensure_embedded_postgres()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"Image Repo: http://{options.host}:{options.port}/", flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "image_repo_project.wsgi",
+        "--bind",
+        f"{options.host}:{options.port}",
+        "--workers",
+        str(options.workers),
+    ]
+    os.execv(sys.executable, command)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", WORKERS))
+    )
+    return parser.parse_args(argv)
+
+
+def _defaults_for(host: str) -> None:
+    from dotenv import load_dotenv
+
+    root = Path(__file__).resolve().parent.parent
+    load_dotenv(root / ".env")
+    os.environ.setdefault("DEBUG", "false")
+    if _is_loopback(host):
+        os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+        os.environ.setdefault("SECURE_COOKIES", "false")
+    if not os.environ.get("IMG_REPO_SECRET_KEY"):
+        data_dir = Path(os.environ.get("IMG_REPO_DATA_DIR") or root / "var")
+        os.environ["IMG_REPO_SECRET_KEY"] = _generated_secret(data_dir)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _generated_secret(data_dir: Path) -> str:
+    """The key generated once for this data directory (kept: sessions survive)."""
+    key_file = data_dir / "secret-key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+if __name__ == "__main__":
+    main()
