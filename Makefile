@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format bench-analysis bench-library superuser stop-db clean oidc-provider models
+.PHONY: run dev test lint format bench-analysis bench-library bench-hostile superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench-analysis: $(VENV)/.dev models
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
 bench-library: $(VENV)/.dev
 	$(PY) bench/library.py $(BENCH_ARGS)
+
+## The hostile corpus against gunicorn with three workers (bench/hostile.py)
+bench-hostile: $(VENV)/.dev
+	$(PY) bench/hostile.py
 
 superuser: $(VENV)/.runtime
 	DEBUG=true $(PY) manage.py createsuperuser

@@ -3,11 +3,14 @@ the Procfile's web process).
 
 The Server header says "web", not the server's name and version.
 
-A request may hold a worker for ``timeout`` seconds before gunicorn replaces
-the worker. Uploads are bounded well below it: at most
-GALLERY_MAX_FILES_PER_REQUEST files, each checked against GALLERY_MAX_DECODE_MB
-before it is decoded, and storage calls that give up after
-GALLERY_STORAGE_TIMEOUT × GALLERY_STORAGE_ATTEMPTS seconds.
+Each worker serves two requests at once (threads): Pillow decodes without
+holding the GIL, so a worker busy decoding a large upload still answers
+/healthz and page views. A worker that stops answering its master for
+``timeout`` seconds is replaced. Requests bound themselves: an upload request
+stops reading files after GALLERY_UPLOAD_REQUEST_SECONDS, each file's decode is
+checked against GALLERY_MAX_DECODE_MB first, storage calls give up after
+GALLERY_STORAGE_TIMEOUT × GALLERY_STORAGE_ATTEMPTS seconds and database
+connections after 5 s.
 """
 
 from __future__ import annotations
@@ -18,3 +21,5 @@ gunicorn.http.wsgi.SERVER = "web"
 
 timeout = 30
 graceful_timeout = 10
+worker_class = "gthread"
+threads = 2

@@ -216,6 +216,11 @@ GALLERY_MAX_DECODE_MB = env_int("GALLERY_MAX_DECODE_MB", 256, minimum=1)
 # byte of an image is read.
 GALLERY_MAX_FILES_PER_REQUEST = env_int("GALLERY_MAX_FILES_PER_REQUEST", 20, minimum=1)
 GALLERY_MAX_REQUEST_MB = env_int("GALLERY_MAX_REQUEST_MB", 100, minimum=1)
+# Seconds one upload request spends on its files; the files it has not reached
+# by then are answered "send it again" without being read.
+GALLERY_UPLOAD_REQUEST_SECONDS = env_int(
+    "GALLERY_UPLOAD_REQUEST_SECONDS", 15, minimum=1
+)
 GALLERY_PAGE_SIZE = 24
 # An analysis still "running" after this long has stopped: it is marked failed.
 GALLERY_ANALYSIS_TIMEOUT_MINUTES = env_int(

@@ -7,6 +7,7 @@ page's ``data-code``), or stored whole with its renditions.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core.files.storage import default_storage
@@ -260,3 +261,22 @@ def test_a_download_carries_the_extension_of_the_detected_type(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content).endswith(hostile.POLYGLOT_TAIL)
+
+
+def test_files_not_reached_in_the_requests_time_are_not_read(
+    alice_client, make_upload, settings, monkeypatch
+):
+    from gallery import views
+
+    settings.GALLERY_UPLOAD_REQUEST_SECONDS = 1
+    real_upload = services.image_upload
+
+    def slow_upload(**kwargs):
+        time.sleep(1.05)
+        return real_upload(**kwargs)
+
+    monkeypatch.setattr(views.services, "image_upload", slow_upload)
+    response = post(alice_client, *[make_upload(f"{n}.jpg") for n in range(3)])
+    assert codes(response) == ["stored", "not_reached", "not_reached"]
+    assert "send it again" in response.content.decode()
+    assert Image.objects.count() == 1

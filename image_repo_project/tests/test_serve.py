@@ -173,7 +173,7 @@ def test_make_run_starts_again_however_the_last_run_ended(data_dir, how):
     assert "Traceback" not in second.output()
 
 
-def test_make_run_defaults_to_three_workers_and_a_30_second_timeout(monkeypatch):
+def test_make_run_defaults_to_three_workers_of_two_threads(monkeypatch):
     import runpy
 
     from image_repo_project import serve
@@ -182,3 +182,4 @@ def test_make_run_defaults_to_three_workers_and_a_30_second_timeout(monkeypatch)
     assert serve._parse([]).workers == 3
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (config["timeout"], config["graceful_timeout"]) == (30, 10)
+    assert (config["worker_class"], config["threads"]) == ("gthread", 2)
