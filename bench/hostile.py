@@ -45,22 +45,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gallery.tests import hostile  # noqa: E402
-from image_repo_project.tests.servers import Gunicorn, app_env, manage  # noqa: E402
+from image_repo_project.tests.servers import (  # noqa: E402
+    Gunicorn,
+    app_env,
+    manage,
+    signed_in_session,
+)
 
 RESULTS = ROOT / "bench" / "results"
 DATABASE = "image_repo_hostile"
-SESSION = """
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
-user = User.objects.create_user("mallory", password="hostile files 1")
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(session.session_key)
-"""
 
 
 def main() -> None:
@@ -85,7 +78,7 @@ def main() -> None:
             )
             manage(env, "migrate", "--noinput")
             manage(env, "collectstatic", "--noinput", "-v", "0")
-            session = manage(env, "shell", "-c", SESSION).strip().splitlines()[-1]
+            session = signed_in_session(env, "mallory")
             server = Gunicorn(env, workers=3)
             try:
                 client = Client(server.base, session)

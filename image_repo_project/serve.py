@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _defaults_for(host: str) -> None:
     from dotenv import load_dotenv
 
+    from image_repo_project.env import generated_secret_key
+
     root = Path(__file__).resolve().parent.parent
     load_dotenv(root / ".env")
     os.environ.setdefault("DEBUG", "false")
@@ -73,7 +74,9 @@ def _defaults_for(host: str) -> None:
         os.environ.setdefault("SECURE_COOKIES", "false")
     if not os.environ.get("IMG_REPO_SECRET_KEY"):
         data_dir = Path(os.environ.get("IMG_REPO_DATA_DIR") or root / "var")
-        os.environ["IMG_REPO_SECRET_KEY"] = _generated_secret(data_dir)
+        os.environ["IMG_REPO_SECRET_KEY"] = generated_secret_key(
+            data_dir / "secret-key"
+        )
 
 
 def _is_loopback(host: str) -> bool:
@@ -83,16 +86,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _generated_secret(data_dir: Path) -> str:
-    """The key generated once for this data directory (kept: sessions survive)."""
-    key_file = data_dir / "secret-key"
-    if not key_file.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
 
 
 if __name__ == "__main__":

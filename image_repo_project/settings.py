@@ -5,7 +5,6 @@ Every variable is documented in .env.example and the README.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from .env import (
     env_list,
     env_rate,
     env_str,
+    generated_secret_key,
 )
 from .s3 import s3_storage_options
 
@@ -45,12 +45,7 @@ def _secret_key() -> str:
     if not DEBUG:
         raise ImproperlyConfigured("IMG_REPO_SECRET_KEY is required when DEBUG is off.")
     # A development key, generated once and kept so sessions survive restarts.
-    key_file = DATA_DIR / "dev-secret-key"
-    if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return generated_secret_key(DATA_DIR / "dev-secret-key")
 
 
 SECRET_KEY = _secret_key()

@@ -143,3 +143,23 @@ def manage(env: dict[str, str], *args: str) -> str:
         timeout=300,
     )
     return done.stdout
+
+
+SIGNED_IN_SESSION = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+user = User.objects.create_user({username!r}, password="a long test password 1")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def signed_in_session(env: dict[str, str], username: str) -> str:
+    """The session key of a new user, for requests to a server in env."""
+    script = SIGNED_IN_SESSION.format(username=username)
+    return manage(env, "shell", "-c", script).strip().splitlines()[-1]

@@ -10,20 +10,7 @@ import time
 
 import pytest
 
-from .servers import Cluster, Gunicorn, app_env, manage
-
-SESSION = """
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
-user = User.objects.create_user("dora", password="down and up 1")
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(session.session_key)
-"""
+from .servers import Cluster, Gunicorn, app_env, manage, signed_in_session
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +31,7 @@ def cluster(tmp_path, collected_static):
 def test_pages_answer_503_while_the_database_is_down_and_recover(cluster, tmp_path):
     env = app_env(tmp_path, DATABASE_URL=cluster.uri)
     manage(env, "migrate", "--noinput")
-    session_key = manage(env, "shell", "-c", SESSION).strip().splitlines()[-1]
+    session_key = signed_in_session(env, "dora")
     cookie = {"Cookie": f"sessionid={session_key}"}
     server = Gunicorn(env)
     try:

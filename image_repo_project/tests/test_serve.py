@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .servers import ROOT, free_port
+from .servers import ROOT, Cluster, free_port
 
 
 class Run:
@@ -87,27 +87,11 @@ class Run:
         self.process.wait(timeout=60)
 
 
-def stop_database(data_dir: Path) -> None:
-    pid_file = data_dir / "pg" / "postmaster.pid"
-    if pid_file.exists():
-        pid = int(pid_file.read_text().split()[0])
-        try:
-            os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            return
-        for _ in range(200):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def data_dir(tmp_path):
     directory = tmp_path / "var"
     yield directory
-    stop_database(directory)
+    Cluster(directory / "pg").stop()
 
 
 def test_make_run_serves_with_gunicorn_debug_off_on_plain_http(data_dir):
