@@ -77,7 +77,7 @@ def _ping_storage() -> None:
         raise TimeoutError("storage did not answer in time") from None
 
 
-STORAGE_PROBE_SECONDS = 2.0
+STORAGE_PROBE_SECONDS = 3.0
 # A few threads at most, however many probes hang at once.
 _probes = concurrent.futures.ThreadPoolExecutor(
     max_workers=2, thread_name_prefix="healthz"

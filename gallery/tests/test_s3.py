@@ -175,7 +175,7 @@ def test_healthz_answers_503_quickly_while_the_store_is_frozen(frozen_s3, client
     started = time.monotonic()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 6
     assert response.json()["database"] == "ok"
 
 
@@ -183,4 +183,4 @@ def test_other_pages_answer_while_the_store_is_frozen(frozen_s3, alice_client):
     started = time.monotonic()
     assert alice_client.get("/images/").status_code == 200
     assert alice_client.get("/accounts/").status_code == 200
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 6
