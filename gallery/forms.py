@@ -75,3 +75,11 @@ class UUIDListField(forms.Field):
 
 class BulkDeleteForm(forms.Form):
     ids = UUIDListField(error_messages={"required": "Select at least one image."})
+
+
+class PersonNameForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False, strip=True)
+
+
+class PersonMergeForm(forms.Form):
+    into = forms.UUIDField(error_messages={"required": "Choose a person."})

@@ -77,6 +77,8 @@ class Image(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     # The rest of what gallery.camera reads (altitude, software, …).
     camera_details = models.JSONField(default=dict, blank=True)
+    # Set while the image is in the trash (gallery.services.trash).
+    trashed_at = models.DateTimeField(null=True, blank=True)
 
     analysis_status = models.CharField(
         max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING
@@ -129,6 +131,12 @@ class Image(models.Model):
                 name="image_owner_taken",
             ),
             models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
+            # The trash page and the purge read only trashed rows.
+            models.Index(
+                fields=["owner", "-trashed_at"],
+                name="image_owner_trashed",
+                condition=models.Q(trashed_at__isnull=False),
+            ),
             GinIndex(fields=["facet_keys"], name="image_facet_keys"),
             GinIndex(fields=["search_vector"], name="image_search_vector"),
             models.Index(
@@ -258,3 +266,64 @@ class PendingDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Person(models.Model):
+    """Someone whose face appears in an owner's photos: the faces that
+    gallery.services.people grouped together, named by the owner or not."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "name"], name="person_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name or f"Unnamed person {self.id}"
+
+
+class Face(models.Model):
+    """A face in an image: where it is, what recognises it, and whose it is.
+
+    Rows go with their image (the indexing service deletes them first, as it
+    does embeddings) or all at once when the owner turns face grouping off.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    image = models.ForeignKey(Image, on_delete=models.DO_NOTHING, related_name="faces")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="faces",
+    )
+    # The box as fractions of the picture.
+    left = models.FloatField()
+    top = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+    confidence = models.FloatField()
+    # The face descriptor, 8-bit with a scale (gallery.similarity.to_bytes).
+    descriptor = models.BinaryField()
+    # A small JPEG of the face for the People page.
+    thumbnail = models.BinaryField()
+    # The owner said this is not the person it was grouped with: it stays
+    # out of every person and is not grouped again.
+    removed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "person"], name="face_owner_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face in {self.image_id}"

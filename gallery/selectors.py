@@ -7,6 +7,7 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,9 +17,20 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Power, Sqrt
+from django.db.models.functions import Concat, Lower, Power, Sqrt, StrIndex
 
 from accounts.models import Profile
 
@@ -30,7 +42,7 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import TAKEN_OR_UPLOADED, Image, ImageEmbedding, OwnerTag
+from .models import TAKEN_OR_UPLOADED, Face, Image, ImageEmbedding, OwnerTag, Person
 from .storage import download_url
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -90,7 +102,7 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
-    images = Image.objects.filter(owner=owner)
+    images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
@@ -121,17 +133,25 @@ def _text_matches(
     """Images matching ``text`` by its words or by its meaning, and the
     ordering that puts the best first.
 
-    Photos with the words come first (by full-text rank, then meaning), then
-    those that only mean the same ("kitten" for a cat), by closeness.
+    Photos of a person the words name come first, then photos with the words
+    (by full-text rank, then meaning), then those that only mean the same
+    ("kitten" for a cat), by closeness.
     """
     query = search.text_query(owner_id=owner.pk, text=text)
     meaning = semantic.images_by_meaning(owner_id=owner.pk, text=text)
-    if query is None and not meaning:
+    words = _spaced_words(text)
+    if query is None and not meaning and not words.strip():
         return images.none(), "-created_at"
     ids = [image_id for image_id, _ in meaning]
     matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
     if meaning:
         matches |= Q(pk__in=ids)
+    # Photos of a person named in the words come first of all (a subquery:
+    # no extra round trip, and no rows when the owner named nobody).
+    with_people = Face.objects.filter(
+        owner=owner, removed=False, person__in=_people_named_in(owner, words)
+    ).values("image_id")
+    matches |= Q(pk__in=with_people)
     # One array lookup per row, not a CASE of hundreds of branches (whose
     # compilation alone cost Django tens of milliseconds).
     score: Any = RawSQL(
@@ -145,6 +165,11 @@ def _text_matches(
             default=Value(0.0),
             output_field=FloatField(),
         )
+    score = score + Case(
+        When(pk__in=with_people, then=Value(3.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     return images.filter(matches).annotate(rank=score), "-rank"
 
 
@@ -182,11 +207,24 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
-    return Image.objects.filter(owner=owner, pk=image_id).first()
+    return live_images(owner=owner).filter(pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:
-    return Image.objects.filter(owner=owner).count()
+    return live_images(owner=owner).count()
+
+
+def live_images(*, owner: User) -> QuerySet[Image]:
+    """The owner's images that are not in the trash: everything a page lists,
+    searches or counts (the upload limit included)."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=True)
+
+
+def trash_list(*, owner: User) -> QuerySet[Image]:
+    """The owner's trashed images, the most recently deleted first."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=False).order_by(
+        "-trashed_at", "-id"
+    )
 
 
 def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
@@ -213,7 +251,9 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
+        [image_id for image_id, _ in ranked]
+    )
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 
@@ -244,6 +284,15 @@ def upload_limit(*, override: int | None) -> int | None:
     """The limit for a user's override (None: the site's); None means no limit."""
     limit = settings.GALLERY_UPLOAD_LIMIT if override is None else override
     return limit or None
+
+
+def removes_location(*, owner: User) -> bool:
+    """Whether the owner asked for GPS positions to be removed on upload."""
+    return bool(
+        Profile.objects.filter(user=owner)
+        .values_list("remove_location", flat=True)
+        .first()
+    )
 
 
 def upload_allowance(*, owner: User) -> UploadAllowance:
@@ -318,3 +367,120 @@ def image_camera_details(*, image: Image, viewer: User) -> CameraDetails:
     ):
         location = Location(image.latitude, image.longitude)
     return CameraDetails(rows=rows, location=location)
+
+
+# -- people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    face_id: uuid.UUID  # the face that shows them best
+    photo_count: int
+
+
+def people_list(*, owner: User) -> list[PersonSummary]:
+    """The owner's people, named ones first (by name), then by photo count.
+
+    Two queries whatever the number of people: the people with their counts,
+    then each one's best face (PostgreSQL's DISTINCT ON).
+    """
+    people = list(
+        Person.objects.filter(owner=owner)
+        .annotate(
+            photo_count=Count(
+                "faces__image", filter=Q(faces__removed=False), distinct=True
+            )
+        )
+        .filter(photo_count__gt=0)
+    )
+    covers = dict(
+        Face.objects.filter(owner=owner, person__in=people, removed=False)
+        .order_by("person_id", "-confidence", "id")
+        .distinct("person_id")
+        .values_list("person_id", "id")
+    )
+    summaries = [
+        PersonSummary(p, covers[p.pk], p.photo_count) for p in people if p.pk in covers
+    ]
+    summaries.sort(
+        key=lambda s: (not s.person.name, s.person.name.lower(), -s.photo_count)
+    )
+    return summaries
+
+
+def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
+    """The owner's person with this id; None for a missing or another's one."""
+    return Person.objects.filter(owner=owner, pk=person_id).first()
+
+
+def person_faces(*, person: Person) -> list[Face]:
+    """The person's faces with their images, newest photo first."""
+    return list(
+        Face.objects.filter(owner_id=person.owner_id, person=person, removed=False)
+        .select_related("image")
+        .defer("descriptor", "thumbnail")
+        .order_by("-image__created_at", "id")
+    )
+
+
+def person_images(*, person: Person) -> QuerySet[Image]:
+    """The photos the person is in, newest first."""
+    return Image.objects.filter(
+        owner_id=person.owner_id,
+        pk__in=Face.objects.filter(person=person, removed=False).values("image_id"),
+    ).order_by("-created_at", "-id")
+
+
+def face_thumbnail(*, owner: User, face_id: uuid.UUID) -> bytes | None:
+    """The JPEG of the owner's face with this id (None: not theirs)."""
+    data = (
+        Face.objects.filter(owner=owner, pk=face_id)
+        .values_list("thumbnail", flat=True)
+        .first()
+    )
+    return None if data is None else bytes(data)
+
+
+def face_grouping_enabled(*, owner_id: int) -> bool:
+    """Whether the owner's faces are grouped into people (on unless turned off)."""
+    enabled = (
+        Profile.objects.filter(user_id=owner_id)
+        .values_list("face_grouping", flat=True)
+        .first()
+    )
+    return enabled is not False
+
+
+def _people_named_in(owner: User, words: str) -> QuerySet[Person]:
+    """The owner's named people whose whole name is among ``words`` (from
+    _spaced_words): "Ada at the beach" names Ada, "Adam" does not."""
+    # The name's words, lower case, between spaces, as _spaced_words makes them.
+    key = Concat(
+        Value(" "),
+        Func(
+            Func(
+                Lower("name"),
+                Value("[^[:alnum:]]+"),
+                Value(" "),
+                Value("g"),
+                function="regexp_replace",
+            ),
+            function="btrim",
+        ),
+        Value(" "),
+        output_field=CharField(),
+    )
+    return (
+        Person.objects.filter(owner=owner)
+        .exclude(name="")
+        .annotate(key=key)
+        .exclude(key="  ")
+        .annotate(at=StrIndex(Value(words), F("key")))
+        .filter(at__gt=0)
+    )
+
+
+def _spaced_words(text: str) -> str:
+    """Lower-case words between single spaces, with a space at each end."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "

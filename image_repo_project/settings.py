@@ -221,6 +221,9 @@ GALLERY_PAGE_SIZE = 24
 GALLERY_ANALYSIS_TIMEOUT_MINUTES = env_int(
     "GALLERY_ANALYSIS_TIMEOUT_MINUTES", 15, minimum=1
 )
+# Days a deleted image waits in the trash before `manage.py purge_trash`
+# deletes it for good; 0: no trash, deleting is at once.
+GALLERY_TRASH_DAYS = env_int("GALLERY_TRASH_DAYS", 30, minimum=0)
 GALLERY_ANALYZER = env_choice(
     "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
 )

@@ -2,7 +2,10 @@
 
 uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other.
+images, users and their objects; trash: deleting that can be undone for a
+while; imports: folders of photos through the upload service; audit: storage
+and rows that lost each other; people: faces grouped into people and the
+owner's corrections.
 """
 
 from __future__ import annotations
@@ -23,7 +26,25 @@ from .deletion import (
     pending_deletions_retry,
     user_delete,
 )
+from .imports import ImportSummary, image_import, images_import, import_paths
 from .indexing import image_index
+from .people import (
+    PersonError,
+    face_grouping_set,
+    face_remove,
+    people_merge,
+    person_rename,
+)
+from .trash import (
+    RestoreOverLimit,
+    images_restore,
+    images_trash,
+    images_trash_all,
+    trash_delete,
+    trash_empty,
+    trash_enabled,
+    trash_purge,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -37,22 +58,39 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "ImportSummary",
+    "PersonError",
+    "RestoreOverLimit",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
+    "face_grouping_set",
+    "face_remove",
     "image_analysis_schedule",
     "image_analyze",
     "image_delete",
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
+    "image_import",
     "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "images_import",
+    "images_restore",
+    "images_trash",
+    "images_trash_all",
+    "import_paths",
     "objects_delete",
     "pending_deletions_retry",
+    "people_merge",
+    "person_rename",
     "stale_analyses_fail",
     "storage_audit",
+    "trash_delete",
+    "trash_empty",
+    "trash_enabled",
+    "trash_purge",
     "user_delete",
 ]

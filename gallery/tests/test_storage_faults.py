@@ -57,8 +57,10 @@ def test_a_refused_delete_hides_the_image_and_remembers_its_files(
     make_upload,
     refusing_deletes,
     tmp_path,
+    settings,
     django_capture_on_commit_callbacks,
 ):
+    settings.GALLERY_TRASH_DAYS = 0  # deleting is at once
     image = services.image_upload(owner=alice, file=make_upload())
     names = sorted(f.name for f in (image.file, *image.renditions))
     with django_capture_on_commit_callbacks(execute=True):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0007_camera_metadata'),
+        ('gallery', '0009_image_trash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
