@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format bench-analysis bench-library bench-hostile superuser stop-db clean oidc-provider models
+.PHONY: run dev test lint format bench-analysis bench-library bench-hostile bench-upload superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,16 @@ models: $(VENV)/.runtime
 	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
 
 ## Set everything up (venv, database, migrations, static files) and serve with
-## gunicorn, DEBUG off, on http://127.0.0.1:8000 (image_repo_project/serve.py)
+## gunicorn, DEBUG off, on http://127.0.0.1:8000, with the background worker
+## (renditions, analysis) beside it (image_repo_project/serve.py)
 run: $(VENV)/.runtime models
 	$(PY) -m image_repo_project.serve --host $(HOST) --port $(PORT)
 
 ## Development: Django's autoreloading runserver with DEBUG on
 dev: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py process_images & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 OIDC_DIR := accounts/tests/oidc_provider
@@ -67,6 +70,12 @@ bench-library: $(VENV)/.dev
 ## The hostile corpus against gunicorn with three workers (bench/hostile.py)
 bench-hostile: $(VENV)/.dev
 	$(PY) bench/hostile.py
+
+## Uploads through gunicorn on S3 (SeaweedFS): the embedded worker, then Celery on Redis
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+bench-upload: $(VENV)/.dev models
+	$(PY) bench/upload.py $(BENCH_ARGS) --json bench/results/upload-embedded.json
+	$(PY) bench/upload.py $(BENCH_ARGS) --broker $(BENCH_REDIS_URL) --json bench/results/upload-celery.json
 
 superuser: $(VENV)/.runtime
 	DEBUG=true $(PY) manage.py createsuperuser

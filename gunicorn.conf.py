@@ -15,6 +15,10 @@ connections after 5 s.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+
 import gunicorn.http.wsgi
 
 gunicorn.http.wsgi.SERVER = "web"
@@ -23,3 +27,11 @@ timeout = 30
 graceful_timeout = 10
 worker_class = "gthread"
 threads = 2
+
+
+def on_exit(server) -> None:
+    """Stop the background worker `make run` started beside gunicorn."""
+    pid = os.environ.get("IMG_REPO_WORKER_PID")
+    if pid:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGTERM)

@@ -88,9 +88,6 @@ class Image(models.Model):
     # results predate a better analyzer and `reanalyze --outdated` can find them.
     analyzer_version = models.CharField(max_length=50, blank=True)
     analyzed_at = models.DateTimeField(null=True, blank=True)
-    # When the current run began: a run older than GALLERY_ANALYSIS_TIMEOUT_MINUTES
-    # has stopped (its worker or request was killed) and is marked failed.
-    analysis_started_at = models.DateTimeField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
     description = models.TextField(blank=True)
     description_confidence = models.FloatField(null=True, blank=True)
@@ -116,6 +113,12 @@ class Image(models.Model):
     facet_keys = ArrayField(
         models.CharField(max_length=150), default=list, blank=True, editable=False
     )
+    # True from the upload until its renditions and analysis are stored: the
+    # row is the background job (gallery.services.processing), so a job can
+    # never be lost apart from its image.
+    processing = models.BooleanField(default=False, editable=False)
+    # Claims of the job so far; a job that keeps killing its worker stops.
+    processing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -143,11 +146,11 @@ class Image(models.Model):
                 fields=["owner", "original_filename"], name="image_owner_name"
             ),
             models.Index(fields=["owner", "size_bytes"], name="image_owner_size"),
-            # Only the few running rows: finding stale runs costs nothing.
+            # The background queue, oldest first; empty when the worker keeps up.
             models.Index(
-                fields=["analysis_started_at"],
-                condition=models.Q(analysis_status="running"),
-                name="image_running_since",
+                fields=["created_at"],
+                condition=models.Q(processing=True),
+                name="image_processing_queue",
             ),
         ]
 
@@ -157,6 +160,11 @@ class Image(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.analysis_status in (AnalysisStatus.PENDING, AnalysisStatus.RUNNING)
+
+    @property
+    def awaits_thumbnail(self) -> bool:
+        """The background worker has not stored the renditions yet."""
+        return self.processing and not self.thumbnail
 
     @property
     def display_url(self) -> str:
@@ -224,6 +232,25 @@ class ImageTextEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"Text embedding of {self.image_id}"
+
+
+class OwnerLibrary(models.Model):
+    """How many images an owner has: the gallery's total.
+
+    Kept by the services that store and delete images (gallery.services.indexing
+    .count_images), so a page view never counts the library.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    image_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.image_count} images"
 
 
 class OwnerTag(models.Model):

@@ -36,6 +36,9 @@ def s3_storage_options(
         "default_acl": None,
         "querystring_auth": True,
         "querystring_expire": url_max_age,
+        # Keys are made of ids (gallery.models.storage_key): a key is never
+        # taken by another file, so no existence HEAD before each write, and a
+        # rendition written again replaces itself.
         "file_overwrite": True,
         "object_parameters": {"ServerSideEncryption": "AES256"},
         "client_config": Config(

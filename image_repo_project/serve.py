@@ -1,9 +1,10 @@
 """`make run`: the production server (gunicorn), ready with no configuration.
 
 Prepares everything a first start needs, in this process (the embedded
-database, migrations, static files), then replaces itself with gunicorn, so
-that Ctrl-C and SIGTERM reach gunicorn directly and nothing of this process is
-left to tidy up at exit.
+database, migrations, static files), starts the background worker
+(`manage.py process_images`), then replaces itself with gunicorn, so that
+Ctrl-C and SIGTERM reach gunicorn directly and nothing of this process is left
+to tidy up at exit.
 
 With nothing configured it serves plain HTTP on 127.0.0.1 with DEBUG off:
 on a loopback address the HTTPS redirect and secure-only cookies are off
@@ -16,11 +17,15 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 # Workers unless WEB_CONCURRENCY says; the timeouts are in gunicorn.conf.py.
 WORKERS = 3
+ROOT = Path(__file__).resolve().parent.parent
+# The background worker's PID, for gunicorn.conf.py to stop it on exit.
+WORKER_PID = "IMG_REPO_WORKER_PID"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     ensure_embedded_postgres()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    # The background worker (renditions, analysis), in this process group:
+    # Ctrl-C reaches it with gunicorn, and gunicorn's exit stops it
+    # (gunicorn.conf.py, on_exit).
+    worker = subprocess.Popen([sys.executable, "manage.py", "process_images"], cwd=ROOT)
+    os.environ[WORKER_PID] = str(worker.pid)
     print(f"Image Repo: http://{options.host}:{options.port}/", flush=True)
     command = [
         sys.executable,
@@ -66,14 +76,13 @@ def _defaults_for(host: str) -> None:
 
     from image_repo_project.env import generated_secret_key
 
-    root = Path(__file__).resolve().parent.parent
-    load_dotenv(root / ".env")
+    load_dotenv(ROOT / ".env")
     os.environ.setdefault("DEBUG", "false")
     if _is_loopback(host):
         os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
         os.environ.setdefault("SECURE_COOKIES", "false")
     if not os.environ.get("IMG_REPO_SECRET_KEY"):
-        data_dir = Path(os.environ.get("IMG_REPO_DATA_DIR") or root / "var")
+        data_dir = Path(os.environ.get("IMG_REPO_DATA_DIR") or ROOT / "var")
         os.environ["IMG_REPO_SECRET_KEY"] = generated_secret_key(
             data_dir / "secret-key"
         )

@@ -217,10 +217,6 @@ GALLERY_UPLOAD_REQUEST_SECONDS = env_int(
     "GALLERY_UPLOAD_REQUEST_SECONDS", 15, minimum=1
 )
 GALLERY_PAGE_SIZE = 24
-# An analysis still "running" after this long has stopped: it is marked failed.
-GALLERY_ANALYSIS_TIMEOUT_MINUTES = env_int(
-    "GALLERY_ANALYSIS_TIMEOUT_MINUTES", 15, minimum=1
-)
 # Days a deleted image waits in the trash before `manage.py purge_trash`
 # deletes it for good; 0: no trash, deleting is at once.
 GALLERY_TRASH_DAYS = env_int("GALLERY_TRASH_DAYS", 30, minimum=0)
@@ -246,7 +242,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = GALLERY_MAX_FILES_PER_REQUEST
 
-# Celery: analysis runs inline unless a broker is configured.
+# Renditions and analysis: "worker" runs them after the response, on the
+# background worker (`manage.py process_images`, or Celery when a broker is
+# set); "request" runs them inside the upload request, as the original app did.
+GALLERY_PROCESSING = env_choice("GALLERY_PROCESSING", "worker", ("worker", "request"))
+# Each background worker process lowers its CPU priority by this much (nice),
+# so that on shared cores uploads are answered first and the backlog waits.
+GALLERY_WORKER_NICE = env_int("GALLERY_WORKER_NICE", 10)
+
+# Celery: the background work goes to Celery workers when a broker is set.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True

@@ -20,10 +20,10 @@ from ..imaging import make_renditions, sha256_of
 from ..location import LocationNotRemoved, without_location
 from ..models import Image
 from ..selectors import removes_location, upload_allowance
-from ..validators import refusal_for, validate_image_file
-from .analysis import image_analysis_schedule
+from ..validators import validate_image_file
 from .deletion import objects_delete
-from .indexing import image_index
+from .indexing import count_images, image_index
+from .processing import image_processing_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def clean_filename(name: str) -> str:
 
 
 def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Image:
-    """Validate, store and record one uploaded file, then analyse it.
+    """Validate, store and record one uploaded file; its renditions and
+    analysis follow (services.processing).
 
     ``enforce_limit=False`` lets an operator's import pass the owner's cap.
 
@@ -120,22 +121,17 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         width=width,
         height=height,
         sha256=sha256,
+        processing=True,
         **image_fields(camera),
     )
-    try:
-        renditions = make_renditions(file)
-    except Exception as error:
-        # The file passed validation but Pillow cannot turn it into a JPEG.
-        logger.warning("Renditions of %s failed: %r", image.id, error)
-        raise refusal_for(error) from None
     # Refused early, without a write; checked again under the lock.
     _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
     stored: list[str] = []
     try:
-        # The objects are written before the owner's row is locked: a slow or
+        # The original is written before the owner's row is locked: a slow or
         # hanging store holds no lock (the timeouts bound the wait), and a
         # failure here leaves no row.
-        _store_objects(image, file, info.extension, renditions, stored)
+        _store_original(image, file, info.extension, stored)
         with transaction.atomic():
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
@@ -143,31 +139,24 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
             image.full_clean()
             image.save(force_insert=True)
+            count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
             image_index(image=image)
     except BaseException:
         # No row was committed: remove whatever reached storage.
         objects_delete(names=stored)
         raise
-    image_analysis_schedule(image=image, data=_read_all(file))
+    image_processing_schedule(image=image, original=file)
     return image
 
 
-def _store_objects(
-    image: Image,
-    file: File,
-    extension: str,
-    renditions: dict[str, bytes],
-    stored: list[str],
+def _store_original(
+    image: Image, file: File, extension: str, stored: list[str]
 ) -> None:
-    """Write the original and its renditions; ``stored`` lists what got there."""
+    """Write the original; ``stored`` lists it once it got there."""
     try:
         image.file.save(f"{image.id}.{extension}", file, save=False)
         stored.append(image.file.name)
-        for name, data in renditions.items():
-            field = getattr(image, name)
-            field.save(f"{image.id}.jpg", ContentFile(data), save=False)
-            stored.append(field.name)
     except Exception as error:
         logger.exception("Storing image %s failed", image.id)
         raise StorageUnavailable() from error

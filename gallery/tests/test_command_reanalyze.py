@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from gallery import services
 from gallery.analysis import (
@@ -245,9 +243,7 @@ def test_a_selection_is_required(alice, upload, use_analyzer):
     image = upload(alice)
     use_analyzer(StubAnalyzer)
 
-    with pytest.raises(
-        CommandError, match="--failed, --pending, --stale, --outdated or --all"
-    ):
+    with pytest.raises(CommandError, match="--failed, --pending, --outdated or --all"):
         reanalyze("--user", "alice")
 
     assert status_of(image) == AnalysisStatus.FAILED
@@ -339,63 +335,3 @@ def test_started_needs_all_and_a_time(alice, upload, use_analyzer):
         reanalyze("--failed", "--started", "2026-12-03T12:00:00+00:00")
     with pytest.raises(CommandError, match="not an ISO 8601 time"):
         reanalyze("--all", "--started", "yesterday")
-
-
-def running_since(image: Image, minutes_ago: int | None) -> None:
-    started = (
-        None if minutes_ago is None else timezone.now() - timedelta(minutes=minutes_ago)
-    )
-    Image.objects.filter(pk=image.pk).update(
-        analysis_status=AnalysisStatus.RUNNING, analysis_started_at=started
-    )
-
-
-def test_a_run_that_stopped_is_failed_at_the_next_upload(
-    alice, bob, upload, make_upload, settings
-):
-    settings.GALLERY_ANALYSIS_TIMEOUT_MINUTES = 15
-    stopped, recent, legacy = upload(alice), upload(alice), upload(alice)
-    running_since(stopped, 16)
-    running_since(recent, 5)
-    running_since(legacy, None)  # from before runs recorded their start
-    # Anyone's upload notices; the stopped rows are not bob's.
-    services.image_upload(owner=bob, file=make_upload())
-    assert status_of(stopped) == status_of(legacy) == AnalysisStatus.FAILED
-    assert status_of(recent) == AnalysisStatus.RUNNING
-    assert (
-        Image.objects.get(pk=stopped.pk).analysis_error
-        == "The analysis did not finish within 15 minutes."
-    )
-
-
-def test_stale_chooses_runs_that_stopped(alice, upload, use_analyzer, settings):
-    settings.GALLERY_ANALYSIS_TIMEOUT_MINUTES = 15
-    stopped, recent = upload(alice), upload(alice)
-    refused = upload(alice)  # failed for another reason: not chosen
-    running_since(stopped, 60)
-    running_since(recent, 1)
-    use_analyzer(StubAnalyzer)
-
-    output = reanalyze("--stale", "--no-progress")
-
-    assert "Marked 1 stopped analysis failed." in output
-    assert "Analysed 1 image: 1 done" in output
-    assert status_of(stopped) == AnalysisStatus.DONE
-    assert status_of(recent) == AnalysisStatus.RUNNING
-    assert status_of(refused) == AnalysisStatus.FAILED
-
-
-def test_failed_also_chooses_runs_that_stopped(alice, upload, use_analyzer):
-    stopped = upload(alice)
-    running_since(stopped, 60)
-    use_analyzer(StubAnalyzer)
-    reanalyze("--failed", "--no-progress")
-    assert status_of(stopped) == AnalysisStatus.DONE
-
-
-def test_a_run_records_when_it_started(alice, upload, use_analyzer):
-    image = upload(alice)
-    use_analyzer(StubAnalyzer)
-    before = timezone.now()
-    reanalyze("--failed", "--no-progress")
-    assert Image.objects.get(pk=image.pk).analysis_started_at >= before

@@ -15,8 +15,7 @@ from tqdm import tqdm
 
 from gallery.analysis import get_analyzer
 from gallery.models import AnalysisStatus, Image
-from gallery.services import image_analyze, stale_analyses_fail
-from gallery.services.analysis import STOPPED
+from gallery.services import image_analyze
 
 # Rows fetched per round trip of the server-side cursor: the table is never
 # loaded whole, and each chunk is small enough to hold while analysing it.
@@ -26,8 +25,7 @@ CHUNK_SIZE = 100
 class Command(BaseCommand):
     help = (
         "Analyse images again with the configured analyzer, oldest first. "
-        "Choose the images with --failed, --pending, --stale, --outdated and/or "
-        "--all; "
+        "Choose the images with --failed, --pending, --outdated and/or --all; "
         "--user limits the run to one owner's images. Runs inline, not on Celery "
         "workers. An interrupted --all prints the --started value that resumes it."
     )
@@ -45,13 +43,6 @@ class Command(BaseCommand):
             "--outdated",
             action="store_true",
             help="images not analysed by the configured analyzer's current version",
-        )
-        parser.add_argument(
-            "--stale",
-            action="store_true",
-            help="images whose analysis stopped without finishing (it ran longer "
-            "than GALLERY_ANALYSIS_TIMEOUT_MINUTES: its worker or request was "
-            "killed)",
         )
         parser.add_argument("--all", action="store_true", help="every image")
         parser.add_argument(
@@ -74,13 +65,6 @@ class Command(BaseCommand):
                 "Analysis is off (GALLERY_ANALYZER=none); there is nothing to run."
             )
         started = self._started(options)
-        # Runs that stopped without finishing are failed now: --failed and
-        # --stale both choose them.
-        stale = stale_analyses_fail()
-        if stale:
-            self.stdout.write(
-                f"Marked {stale} stopped analys{'e' if stale != 1 else 'i'}s failed."
-            )
         if options["all"]:
             # Every analysis records when it ran, so the images this run has
             # renewed are known without any state of its own: run again with
@@ -144,10 +128,9 @@ class Command(BaseCommand):
             statuses.append(AnalysisStatus.FAILED)
         if options["pending"]:
             statuses.append(AnalysisStatus.PENDING)
-        if not (options["stale"] or statuses or options["outdated"] or options["all"]):
+        if not (statuses or options["outdated"] or options["all"]):
             raise CommandError(
-                "Say which images to analyse: --failed, --pending, --stale, "
-                "--outdated or --all."
+                "Say which images to analyse: --failed, --pending, --outdated or --all."
             )
         images = Image.objects.order_by("created_at", "id")
         if options["all"]:
@@ -156,11 +139,6 @@ class Command(BaseCommand):
             )
         else:
             chosen = Q(analysis_status__in=statuses)
-            if options["stale"]:
-                chosen |= Q(
-                    analysis_status=AnalysisStatus.FAILED,
-                    analysis_error__startswith=STOPPED,
-                )
             if options["outdated"]:
                 # Every run records its analyzer and version, so what this one
                 # already renewed is skipped: an interrupted run resumes.
