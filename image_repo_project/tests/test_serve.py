@@ -87,6 +87,20 @@ class Run:
         self.process.wait(timeout=60)
 
 
+def workers_of(run: Run) -> list[psutil.Process]:
+    """The background workers in the run's process group."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "process_images" in (process.info["cmdline"] or []) and (
+                os.getpgid(process.pid) == run.process.pid
+            ):
+                found.append(process)
+        except (psutil.Error, ProcessLookupError):
+            continue
+    return found
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     directory = tmp_path / "var"
@@ -113,10 +127,14 @@ def test_make_run_serves_with_gunicorn_debug_off_on_plain_http(data_dir):
         status, _, body = run.get("/")
         css = body.split('href="/static/css/app.')[1].split('"')[0]
         assert run.get(f"/static/css/app.{css}")[0] == 200
+        # The background worker runs beside gunicorn, in the same group.
+        assert workers_of(run)
         run.signal_group(signal.SIGINT)
     finally:
         if run.process.poll() is None:
             run.signal_group(signal.SIGKILL)
+    psutil.wait_procs(workers_of(run), timeout=15)
+    assert not workers_of(run)
     assert "Traceback" not in run.output()
     assert (data_dir / "secret-key").stat().st_mode & 0o777 == 0o600
 
