@@ -6,8 +6,8 @@
 It creates its own database (image_repo_hostile) on the server given by
 --database-url (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
 postgres), migrates it, signs a user in, and starts `make run`'s server
-(gunicorn, DEBUG off, three workers) on a free port of 127.0.0.1 with local
-storage in a temporary directory. Then:
+(gunicorn, DEBUG off, three workers) and its background worker on a free port
+of 127.0.0.1 with local storage in a temporary directory. Then:
 
 1. every file of the hostile corpus (gallery/tests/hostile.py: every format cut
    at many offsets, every Pillow mode, animated and multi-page images, files
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -80,11 +81,17 @@ def main() -> None:
             manage(env, "collectstatic", "--noinput", "-v", "0")
             session = signed_in_session(env, "mallory")
             server = Gunicorn(env, workers=3)
+            # The background worker, as `make run` starts it beside gunicorn.
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "process_images"], cwd=ROOT, env=env
+            )
             try:
                 client = Client(server.base, session)
                 lines += corpus_run(client)
                 lines += healthz_under_load(client)
             finally:
+                worker.terminate()
+                worker.wait(timeout=60)
                 server.stop()
     finally:
         _drop(admin_url)
