@@ -7,8 +7,10 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+import datetime
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +18,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Power, Sqrt
+from django.utils import timezone
 
 from accounts.models import Profile
 
@@ -41,12 +45,21 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The date the timeline files an image under, one column for the ordering,
+# the day headings and the month index alike.
+TIMELINE_DATE = "created_at"
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
 @dataclass(frozen=True)
 class ImageFilters:
     q: str = ""
     tag: str = ""
     color: str = ""
     sort: str = "newest"
+    # "YYYY-MM": start the newest-first timeline at the end of that month.
+    month: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -56,6 +69,12 @@ class ImageFilters:
     @property
     def color_is_hex(self) -> bool:
         return is_hex_color(self.color)
+
+    @property
+    def by_date(self) -> bool:
+        """Whether results come in date order (words and hex colours rank
+        by closeness instead)."""
+        return self.sort in ("newest", "oldest") and not (self.q or self.color_is_hex)
 
 
 def image_filters(params: Mapping[str, str]) -> ImageFilters:
@@ -69,13 +88,33 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
             "hex value such as #3366cc."
         )
     sort = params.get("sort", "newest")
+    month = params.get("month", "").strip()
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
         color=color or "",
         sort=sort if sort in SORTS else "newest",
+        month=month if _month_start(month) else "",
         errors=errors,
     )
+
+
+def _month_start(month: str) -> datetime.datetime | None:
+    """The first instant of a "YYYY-MM" month in the site's time zone."""
+    found = MONTH_PATTERN.match(month)
+    if not found:
+        return None
+    year, number = int(found[1]), int(found[2])
+    if not (1 <= year <= 9999 and 1 <= number <= 12):
+        return None
+    return timezone.make_aware(datetime.datetime(year, number, 1))
+
+
+def _next_month(start: datetime.datetime) -> datetime.datetime | None:
+    if start.year == 9999 and start.month == 12:
+        return None
+    year, month = divmod(start.year * 12 + start.month, 12)
+    return timezone.make_aware(datetime.datetime(year, month + 1, 1))
 
 
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
@@ -83,6 +122,10 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
     filters = filters or ImageFilters()
     images = Image.objects.filter(owner=owner)
     ordering = SORTS[filters.sort]
+    if filters.month and filters.sort == "newest":
+        end = _next_month(_month_start(filters.month) or timezone.now())
+        if end is not None:
+            images = images.filter(**{f"{TIMELINE_DATE}__lt": end})
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
         images = images.filter(facet_keys__contains=[tag])
@@ -159,6 +202,64 @@ def image_page(
     rows = Image.objects.in_bulk(page_ids)
     page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
     return page
+
+
+def image_timeline_date(image: Image) -> datetime.date:
+    """The day the timeline shows an image under, in the site's time zone."""
+    return timezone.localdate(getattr(image, TIMELINE_DATE))
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    day: datetime.date | None
+    images: list[Image]
+
+
+def timeline_days(
+    images: Iterable[Image], *, by_date: bool = True
+) -> list[TimelineDay]:
+    """A page's images under day headings, in the page's order; one group
+    without a day when the order is not by date.
+
+    Runs over the rows already read, so headings cost no query; a day cut by
+    the page boundary is headed again on the next page.
+    """
+    days: list[TimelineDay] = []
+    for image in images:
+        day = image_timeline_date(image) if by_date else None
+        if not days or days[-1].day != day:
+            days.append(TimelineDay(day=day, images=[]))
+        days[-1].images.append(image)
+    return days
+
+
+def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
+    """The months that hold any of the owner's images, newest first.
+
+    A loose index scan: each step asks the owner's date index for the newest
+    image before the month found last, so the cost follows the number of
+    months, not of images.
+    """
+    column = connection.ops.quote_name(TIMELINE_DATE)
+    table = Image._meta.db_table
+    zone = timezone.get_current_timezone_name()
+    newest_before = (
+        f"SELECT date_trunc('month', {column} AT TIME ZONE %s) FROM {table} "
+        f"WHERE owner_id = %s AND {column} < {{bound}} "
+        f"ORDER BY {column} DESC LIMIT 1"
+    )
+    first_bound = "'infinity'"
+    sql = (
+        "WITH RECURSIVE months(month) AS ("
+        f" ({newest_before.format(bound=first_bound)})"
+        " UNION ALL"
+        f" SELECT ({newest_before.format(bound='(month AT TIME ZONE %s)')})"
+        " FROM months WHERE month IS NOT NULL"
+        ") SELECT month FROM months WHERE month IS NOT NULL LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [zone, owner.pk, zone, owner.pk, zone, limit])
+        return [row[0].date() for row in cursor.fetchall()]
 
 
 def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:

@@ -34,6 +34,10 @@ def home(request):
     return render(request, "home.html")
 
 
+# Images above the fold load at once; the rest as they scroll into view.
+EAGER_IMAGES = 8
+
+
 @login_required
 @require_GET
 def image_list(request):
@@ -44,19 +48,32 @@ def image_list(request):
     )
     for error in filters.errors:
         messages.error(request, error)
+    first_page = page.number == 1
     return render(
         request,
         "gallery/list.html",
         {
             "page": page,
+            "days": selectors.timeline_days(page.object_list, by_date=filters.by_date),
+            "eager_ids": {
+                image.pk for image in page.object_list[:EAGER_IMAGES] if first_page
+            },
+            "months": (
+                selectors.timeline_months(owner=request.user)
+                if filters.sort == "newest" and not filters.active
+                else []
+            ),
             "filters": filters,
             "sorts": selectors.SORTS,
             "colors": COLOR_NAMES,
-            "tag_counts": selectors.tag_counts(owner=request.user),
+            "tag_chips": [
+                (tag, count, _query_with(request.GET, tag=tag))
+                for tag, count in selectors.tag_counts(owner=request.user)
+            ],
             "query_string": _query_without(request.GET, "page"),
             "clear_urls": {
                 name: _query_without(request.GET, name, "page")
-                for name in ("q", "tag", "color")
+                for name in ("q", "tag", "color", "month")
             },
             "uploads_left": _uploads_left(request.user),
         },
@@ -67,6 +84,15 @@ def _query_without(params, *names: str) -> str:
     query = params.copy()
     for name in names:
         query.pop(name, None)
+    return query.urlencode()
+
+
+def _query_with(params, **values: str) -> str:
+    """The query string with ``values`` set and the page number dropped."""
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in values.items():
+        query[name] = value
     return query.urlencode()
 
 

@@ -128,7 +128,7 @@ def test_a_person_searches_filters_and_deletes_several(
     assert "Deleted 2 images." in page.locator(".messages").inner_text()
     assert page.locator(".tile-name").all_inner_texts() == ["beach-sunset.jpg"]
 
-    page.get_by_role("link", name="beach-sunset.jpg").click()
+    page.locator(".tile", has_text="beach-sunset.jpg").locator(".tile-link").click()
     page.wait_for_load_state("networkidle")
     screenshot(page, "desktop-detail-analysed")
     phone = page_at(390, 844, is_mobile=True, has_touch=True)

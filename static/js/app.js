@@ -27,9 +27,64 @@
     bulkForm.addEventListener("change", function () {
       var count = bulkForm.querySelectorAll("[data-select]:checked").length;
       bar.hidden = count === 0;
+      bulkForm.classList.toggle("is-selecting", count > 0);
       counter.textContent = count + " selected";
     });
   }
+
+  // Gallery: load the next page as its link scrolls near, appending its
+  // photos under their day headings. Without JavaScript the links still page.
+  var timeline = document.querySelector("[data-timeline]");
+  var announcer = document.createElement("p");
+  announcer.className = "visually-hidden";
+  announcer.setAttribute("aria-live", "polite");
+  document.body.appendChild(announcer);
+  var appendPage = function (fresh) {
+    var last = timeline.lastElementChild;
+    fresh.querySelectorAll("[data-timeline] > .day").forEach(function (day) {
+      paintSwatches(day);
+      if (last && last.getAttribute("data-day") === day.getAttribute("data-day")) {
+        var grid = last.querySelector(".grid");
+        day.querySelectorAll(".grid > li").forEach(function (tile) { grid.appendChild(tile); });
+      } else {
+        timeline.appendChild(day);
+        last = day;
+      }
+    });
+  };
+  var watchNext = function () {
+    var nav = document.querySelector(".pagination");
+    var next = nav && nav.querySelector("a[rel=next]");
+    if (!timeline || !next || !("IntersectionObserver" in window)) { return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) { return; }
+      observer.disconnect();
+      nav.setAttribute("aria-busy", "true");
+      fetch(next.href, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(response.statusText); }
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var before = timeline.querySelectorAll(".tile").length;
+          appendPage(fresh);
+          var added = timeline.querySelectorAll(".tile").length - before;
+          var freshNav = fresh.querySelector(".pagination");
+          if (freshNav && freshNav.querySelector("a[rel=next]")) {
+            nav.replaceWith(freshNav);
+          } else {
+            nav.remove();
+          }
+          announcer.textContent = added + " more photos loaded.";
+          document.dispatchEvent(new CustomEvent("gallery:loaded"));
+          watchNext();
+        })
+        .catch(function () { nav.removeAttribute("aria-busy"); });
+    }, { rootMargin: "600px 0px" });
+    observer.observe(nav);
+  };
+  watchNext();
 
   // While analysis runs, refresh the parts of the page that show it.
   var attempts = 0;
