@@ -2,7 +2,9 @@
 
 Each analysed image's words — its description, tags and colour names — are
 embedded once at analysis time by a sentence model (gallery.text_embedding)
-into a unit-length vector, stored in its own narrow table, ImageTextEmbedding.
+into a unit-length vector, stored by the indexing service
+(gallery.services.indexing.image_text_index) in its own narrow table,
+ImageTextEmbedding.
 A query is embedded the same way, and the owner's images are ranked by cosine
 similarity, exactly as gallery.similarity ranks pictures: by pgvector in the
 database where PostgreSQL has it (migration 0006 adds the ``vector``
@@ -22,7 +24,7 @@ from django.db import connection
 
 from . import similarity
 from .colorspace import COLOR_NAMES
-from .models import Image, ImageTextEmbedding
+from .models import Image
 
 logger = logging.getLogger(__name__)
 
@@ -66,26 +68,6 @@ def embed(text: str) -> list[float]:
 def _query_vector(text: str) -> tuple[float, ...]:
     # Paging through results asks again: embed each query once per process.
     return tuple(embed(text))
-
-
-def text_embedding_store(*, image: Image) -> None:
-    """Embed the image's words (after analysis); no words, no embedding."""
-    ImageTextEmbedding.objects.filter(image_id=image.pk).delete()
-    words = image_words(image)
-    if not words or not Image.objects.filter(pk=image.pk).exists():
-        return
-    vector = embed(words)
-    if not similarity.pgvector_enabled(TABLE):
-        ImageTextEmbedding.objects.create(
-            image_id=image.pk, owner_id=image.owner_id, data=similarity.to_bytes(vector)
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (image_id, owner_id, vector) "
-            "VALUES (%s, %s, %s::vector)",
-            [image.pk, image.owner_id, similarity.vector_literal(vector)],
-        )
 
 
 def images_by_meaning(

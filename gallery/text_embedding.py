@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 import unicodedata
 from pathlib import Path
 
 import numpy as np
+
+from .lazy import Lazy
 
 DIM = 384
 MAX_TOKENS = 128  # descriptions, tags and queries are far shorter
@@ -221,19 +222,9 @@ class MiniLM:
         return self.embed_ids(self.tokenizer.encode(text))
 
 
-_lock = threading.Lock()
-_loaded: MiniLM | None = None
-
-
-def _model() -> MiniLM:
-    global _loaded
-    if _loaded is None:
-        with _lock:
-            if _loaded is None:
-                _loaded = MiniLM(model_dir())
-    return _loaded
+_model = Lazy(lambda: MiniLM(model_dir()), "all-MiniLM-L6-v2")
 
 
 def embed_text(text: str) -> list[float]:
     """The unit-length embedding of ``text`` (loads the model on first use)."""
-    return _model().embed(text).astype(float).tolist()
+    return _model.get().embed(text).astype(float).tolist()

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import semantic
 from ..analysis import (
     AnalysisError,
     AnalysisResult,
@@ -20,7 +19,12 @@ from ..analysis import (
 )
 from ..colorspace import parse_hex, rgb_to_lab
 from ..models import AnalysisStatus, Image
-from .indexing import KEEP_EMBEDDING, EmbeddingUpdate, image_index
+from .indexing import (
+    KEEP_EMBEDDING,
+    EmbeddingUpdate,
+    image_index,
+    image_text_index,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +115,7 @@ def _store_text_embedding(image: Image) -> None:
     """Search by meaning needs the words embedded; without them the image is
     still found by its words, so a failure here is logged, not raised."""
     try:
-        semantic.text_embedding_store(image=image)
+        image_text_index(image=image)
     except Exception:
         logger.exception("No text embedding for %s", image.id)
 

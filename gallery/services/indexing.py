@@ -1,11 +1,12 @@
 """Derived fields: what search and similarity read, kept in step with each image.
 
 An image's search vector and facet keys (gallery.search), its owner's tag
-counts (OwnerTag) and its embedding (gallery.similarity) are all computed from
-the image's own fields. This is the one place that writes them: the upload
-service calls it as soon as a row exists (so a new image is found by its file
-name at once), the analysis service after every analysis, and the deletion
-service before rows go. Callers hold the transaction.
+counts (OwnerTag), its embedding (gallery.similarity) and the embedding of its
+words (gallery.semantic) are all computed from the image's own fields. This is
+the one place that writes them: the upload service calls it as soon as a row
+exists (so a new image is found by its file name at once), the analysis
+service after every analysis, and the deletion service before rows go.
+Callers hold the transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Literal
 
 from django.db import connection
 
-from .. import search, similarity
+from .. import search, semantic, similarity
 from ..models import Image, ImageEmbedding, ImageTextEmbedding
 
 
@@ -50,6 +51,28 @@ def image_index(
     if embedding is not None:
         similarity.embedding_write(
             image_id=image.pk, owner_id=image.owner_id, embedding=embedding
+        )
+
+
+def image_text_index(*, image: Image) -> None:
+    """Embed the image's words (after analysis) for search by meaning; no words,
+    no embedding. Runs outside the analysis transaction: the sentence model
+    takes tens of milliseconds."""
+    ImageTextEmbedding.objects.filter(image_id=image.pk).delete()
+    words = semantic.image_words(image)
+    if not words or not Image.objects.filter(pk=image.pk).exists():
+        return
+    vector = semantic.embed(words)
+    if not similarity.pgvector_enabled(semantic.TABLE):
+        ImageTextEmbedding.objects.create(
+            image_id=image.pk, owner_id=image.owner_id, data=similarity.to_bytes(vector)
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {semantic.TABLE} (image_id, owner_id, vector) "
+            "VALUES (%s, %s, %s::vector)",
+            [image.pk, image.owner_id, similarity.vector_literal(vector)],
         )
 
 

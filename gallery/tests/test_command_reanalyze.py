@@ -304,3 +304,34 @@ def test_no_progress_bar_without_a_terminal_or_with_no_progress(
     terminal = Terminal()
     reanalyze("--failed", "--no-progress", stderr=terminal)
     assert terminal.getvalue() == ""
+
+
+def test_an_interrupted_all_run_resumes_from_its_start_time(
+    alice, bob, upload, use_analyzer
+):
+    images = [upload(alice, AnalysisStatus.DONE) for _ in range(3)]
+    use_analyzer(StubAnalyzer)
+    first = reanalyze("--all", "--user", "alice")
+    resume = first.splitlines()[0]
+    assert resume.startswith("If this run is interrupted, resume it with:")
+    started = resume.split("--started ")[1].split()[0]
+    # The run was cut off after its first image: the others were analysed
+    # before it started.
+    Image.objects.filter(pk__in=[i.pk for i in images[1:]]).update(
+        analyzed_at="2020-01-01T00:00:00Z"
+    )
+    StubAnalyzer.seen = []
+
+    output = reanalyze("--all", "--started", started)
+
+    assert "Analysed 2 images: 2 done" in output
+    assert len(StubAnalyzer.seen) == 2
+    assert "Analysed 0 images" in reanalyze("--all", "--started", started)
+
+
+def test_started_needs_all_and_a_time(alice, upload, use_analyzer):
+    use_analyzer(StubAnalyzer)
+    with pytest.raises(CommandError, match="add --all"):
+        reanalyze("--failed", "--started", "2026-12-03T12:00:00+00:00")
+    with pytest.raises(CommandError, match="not an ISO 8601 time"):
+        reanalyze("--all", "--started", "yesterday")

@@ -18,12 +18,12 @@ turns a cat into a dog.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from ...lazy import Lazy
 from .model import THREADS, Model, _configured_model_dir, load_onnx
 from .packages import HUMAN, package_dir
 
@@ -218,33 +218,18 @@ def run_detector(model: Model, batch: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return peaks[0], wh[0]
 
 
-_lock = threading.Lock()
-_detector: Model | None = None
+def _load_configured_detector() -> Model:
+    model = load_detector(
+        _configured_model_dir(), _configured_model_dir("GALLERY_PACKAGE_DIR")
+    )
+    logger.info("%s came from the %s", ONNX_NAME, model.source)
+    return model
 
 
-def get_detector() -> Model:
-    """The process-wide detector, loaded on first use."""
-    global _detector
-    if _detector is None:
-        with _lock:
-            if _detector is None:
-                _detector = load_detector(
-                    _configured_model_dir(),
-                    _configured_model_dir("GALLERY_PACKAGE_DIR"),
-                )
-                logger.info(
-                    "Loaded %s (%s) in %.2fs",
-                    ONNX_NAME,
-                    _detector.source,
-                    _detector.load_seconds,
-                )
-    return _detector
-
-
-def reset_detector() -> None:
-    global _detector
-    with _lock:
-        _detector = None
+_detector = Lazy(_load_configured_detector, ONNX_NAME)
+# The process-wide detector, loaded on first use.
+get_detector = _detector.get
+reset_detector = _detector.reset
 
 
 def detect_objects(img: Image.Image, model: Model | None = None) -> list[Detection]:

@@ -12,7 +12,6 @@ import functools
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from onnxruntime import InferenceSession
 from PIL import Image
 
+from ...lazy import Lazy
 from ..base import EMBEDDING_DIM
 from .graph import GRAPH_VERSION, IMAGE_SIZE, build_model
 from .pth import read_state_dict
@@ -182,28 +182,14 @@ def _configured_model_dir(setting: str = "GALLERY_MODEL_DIR") -> Path | None:
     return Path(value) if value else None
 
 
-_lock = threading.Lock()
-_model: Model | None = None
+def _load_configured_model() -> Model:
+    model = load_model(_configured_model_dir())
+    logger.info("%s came from the %s", ONNX_NAME, model.source)
+    return model
 
 
-def get_model() -> Model:
-    """The process-wide model, loaded on first use."""
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                _model = load_model(_configured_model_dir())
-                logger.info(
-                    "Loaded %s (%s) in %.2fs",
-                    ONNX_NAME,
-                    _model.source,
-                    _model.load_seconds,
-                )
-    return _model
-
-
-def reset_model() -> None:
-    """Forget the loaded model (tests, or after GALLERY_MODEL_DIR changes)."""
-    global _model
-    with _lock:
-        _model = None
+_model = Lazy(_load_configured_model, ONNX_NAME)
+# The process-wide model, loaded on first use.
+get_model = _model.get
+# Forget the loaded model (tests, or after GALLERY_MODEL_DIR changes).
+reset_model = _model.reset

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
 from gallery.analysis import get_analyzer
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         "Analyse images again with the configured analyzer, oldest first. "
         "Choose the images with --failed, --pending, --outdated and/or --all; "
         "--user limits the run to one owner's images. Runs inline, not on Celery "
-        "workers. An interrupted --all resumes with --outdated."
+        "workers. An interrupted --all prints the --started value that resumes it."
     )
 
     def add_arguments(self, parser):
@@ -43,6 +46,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--all", action="store_true", help="every image")
         parser.add_argument(
+            "--started",
+            metavar="TIME",
+            help="resume an --all run that started at TIME (ISO 8601, as it "
+            "printed): images analysed since then are skipped",
+        )
+        parser.add_argument(
             "--user", metavar="NAME", help="only the images of this user"
         )
         parser.add_argument(
@@ -55,7 +64,17 @@ class Command(BaseCommand):
             raise CommandError(
                 "Analysis is off (GALLERY_ANALYZER=none); there is nothing to run."
             )
-        images = self._selected_images(options, analyzer)
+        started = self._started(options)
+        if options["all"]:
+            # Every analysis records when it ran, so the images this run has
+            # renewed are known without any state of its own: run again with
+            # the same start time and they are skipped.
+            self.stdout.write(
+                "If this run is interrupted, resume it with: manage.py reanalyze "
+                f"--all --started {started.isoformat()}"
+                + (f" --user {options['user']}" if options["user"] else "")
+            )
+        images = self._selected_images(options, analyzer, started)
         total = images.count()
         progress = tqdm(
             total=total,
@@ -89,7 +108,21 @@ class Command(BaseCommand):
                 f"{errors} image{pluralize(errors)} could not be analysed (see above)."
             )
 
-    def _selected_images(self, options, analyzer) -> QuerySet[Image]:
+    def _started(self, options) -> datetime:
+        if options["started"] is None:
+            return timezone.now()
+        if not options["all"]:
+            raise CommandError("--started resumes an --all run; add --all.")
+        started = parse_datetime(options["started"])
+        if started is None:
+            raise CommandError(
+                f'--started "{options["started"]}" is not an ISO 8601 time.'
+            )
+        if timezone.is_naive(started):
+            started = timezone.make_aware(started, UTC)
+        return started
+
+    def _selected_images(self, options, analyzer, started: datetime) -> QuerySet[Image]:
         statuses = []
         if options["failed"]:
             statuses.append(AnalysisStatus.FAILED)
@@ -100,7 +133,11 @@ class Command(BaseCommand):
                 "Say which images to analyse: --failed, --pending, --outdated or --all."
             )
         images = Image.objects.order_by("created_at", "id")
-        if not options["all"]:
+        if options["all"]:
+            images = images.filter(
+                Q(analyzed_at__isnull=True) | Q(analyzed_at__lt=started)
+            )
+        else:
             chosen = Q(analysis_status__in=statuses)
             if options["outdated"]:
                 # Every run records its analyzer and version, so what this one
