@@ -16,6 +16,9 @@ COUNTER = "document.querySelector('.pswp__counter')?.textContent"
 OPEN = "!!document.querySelector('.pswp--open')"
 # The viewer takes keys once its opening animation has ended and it has focus.
 READY = "!!document.activeElement?.classList.contains('pswp')"
+PREVIEW_LOADED = (
+    "document.querySelector('.pswp .pswp__img:not(.pswp__img--placeholder)')?.complete"
+)
 
 
 @pytest.fixture
@@ -64,11 +67,9 @@ def test_the_viewer_by_mouse_and_keyboard(live_server, page_at, photos):
     assert viewer.is_visible()
     wait_until(page, "document.querySelector('#viewer-info h2')?.textContent")
     assert page.locator("#viewer-info h2").inner_text() == "photo-1.jpg"
-    assert page.locator("#viewer-info").get_by_role("link", name="Download original")
-    wait_until(
-        page,
-        "document.querySelector('.pswp .pswp__img:not(.pswp__img--placeholder)')?.complete",
-    )
+    info = page.locator("#viewer-info")
+    assert info.get_by_role("link", name="Download original").is_visible()
+    wait_until(page, PREVIEW_LOADED)
     screenshot(page, "desktop-viewer")
     assert axe_violations(page) == []
 
@@ -138,10 +139,7 @@ def test_the_viewer_on_a_phone_swipes_between_photos(live_server, page_at, photo
     assert page.evaluate(COUNTER) == "1 of 4"
     # On a phone the information waits behind its button.
     assert page.locator("#viewer-info").is_hidden()
-    wait_until(
-        page,
-        "document.querySelector('.pswp .pswp__img:not(.pswp__img--placeholder)')?.complete",
-    )
+    wait_until(page, PREVIEW_LOADED)
     screenshot(page, "phone-viewer")
     swipe(page, 330, 40, 420)
     wait_until(page, f"{COUNTER} === '2 of 4'")
