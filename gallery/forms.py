@@ -3,8 +3,14 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 
 from .validators import ACCEPT_ATTRIBUTE
+
+TOO_MANY_FILES = (
+    "Send at most %(limit)s files at a time; nothing was stored. "
+    "Choose fewer and upload the rest afterwards."
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -28,6 +34,12 @@ class MultipleFileField(forms.FileField):
         if not files and self.required:
             raise forms.ValidationError(
                 self.error_messages["required"], code="required"
+            )
+        if len(files) > settings.GALLERY_MAX_FILES_PER_REQUEST:
+            raise forms.ValidationError(
+                TOO_MANY_FILES,
+                code="too_many_files",
+                params={"limit": settings.GALLERY_MAX_FILES_PER_REQUEST},
             )
         return files
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +17,13 @@ from . import selectors, services
 from .colorspace import COLOR_NAMES
 from .forms import BulkDeleteForm, UploadForm
 from .models import Image
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on our side while storing this file; nothing of it "
+    "was saved. Please try again."
+)
 
 
 def _get_image_for_owner(request, image_id) -> Image:
@@ -114,26 +124,36 @@ def image_upload(request):
         "results": results,
         "uploads_left": _uploads_left(request.user),
         "max_upload_mb": settings.GALLERY_MAX_UPLOAD_MB,
+        "max_files": settings.GALLERY_MAX_FILES_PER_REQUEST,
     }
     return render(request, "gallery/upload.html", context, status=status)
 
 
 def _upload_one(user, file) -> dict:
+    """One file's fate: stored, or refused with a message and a code."""
     name = services.clean_filename(file.name)
     try:
         image = services.image_upload(owner=user, file=file)
     except ValidationError as error:
-        return {"name": name, "image": None, "error": " ".join(error.messages)}
+        return _refused(name, " ".join(error.messages), error.code or "invalid")
     except services.DuplicateImage as duplicate:
         return {
-            "name": name,
-            "image": None,
-            "error": str(duplicate),
+            **_refused(name, str(duplicate), "duplicate"),
             "existing": duplicate.existing,
         }
     except services.UploadRefused as refused:
-        return {"name": name, "image": None, "error": str(refused)}
-    return {"name": name, "image": image, "error": ""}
+        return _refused(name, str(refused), refused.code)
+    except DatabaseError:
+        raise  # the database is down: the whole request answers 503
+    except Exception:
+        # A fault of ours, not of the file: the others in the request still go on.
+        logger.exception("Upload of %r failed", name)
+        return _refused(name, UNEXPECTED, "unexpected")
+    return {"name": name, "image": image, "error": "", "code": "stored"}
+
+
+def _refused(name: str, error: str, code: str) -> dict:
+    return {"name": name, "image": None, "error": error, "code": code}
 
 
 @login_required

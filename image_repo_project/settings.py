@@ -89,11 +89,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.SecurityHeadersMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before anything reads the body (CSRF, axes): an oversized one stays unread.
+    "image_repo_project.middleware.RequestSizeLimitMiddleware",
     # Last, so that it turns a lockout flagged during the login into its page.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "image_repo_project.urls"
+CSRF_FAILURE_VIEW = "image_repo_project.errors.csrf_failure"
 WSGI_APPLICATION = "image_repo_project.wsgi.application"
 
 TEMPLATES = [
@@ -199,6 +202,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 GALLERY_UPLOAD_LIMIT = env_int("GALLERY_UPLOAD_LIMIT", 5)
 GALLERY_MAX_UPLOAD_MB = env_int("GALLERY_MAX_UPLOAD_MB", 25, minimum=1)
 GALLERY_MAX_PIXELS = env_int("GALLERY_MAX_PIXELS", 50_000_000, minimum=1)
+# Memory that decoding one upload may need (pixels × bytes per pixel, every
+# frame): bounds the work of a file that is small on disk but huge decoded.
+GALLERY_MAX_DECODE_MB = env_int("GALLERY_MAX_DECODE_MB", 256, minimum=1)
+# Files in one upload request, and the whole request body: checked before a
+# byte of an image is read.
+GALLERY_MAX_FILES_PER_REQUEST = env_int("GALLERY_MAX_FILES_PER_REQUEST", 20, minimum=1)
+GALLERY_MAX_REQUEST_MB = env_int("GALLERY_MAX_REQUEST_MB", 100, minimum=1)
 GALLERY_PAGE_SIZE = 24
 GALLERY_ANALYZER = env_choice(
     "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
@@ -217,8 +227,9 @@ if GALLERY_ANALYZER == "azure" and not (AZURE_CV_KEY and AZURE_CV_ENDPOINT):
 
 # Django keeps uploads above this size in a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# The request body may hold several files of the maximum size.
+# Form fields other than files; files are bounded by GALLERY_MAX_REQUEST_MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = GALLERY_MAX_FILES_PER_REQUEST
 
 # Celery: analysis runs inline unless a broker is configured.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

@@ -15,3 +15,8 @@ urlpatterns = [
     path("media/<str:token>/", views.media_file, name="media_file"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "image_repo_project.errors.bad_request"
+handler403 = "image_repo_project.errors.permission_denied"
+handler404 = "image_repo_project.errors.page_not_found"
+handler500 = "image_repo_project.errors.server_error"

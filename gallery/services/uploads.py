@@ -16,7 +16,7 @@ from ..imaging import make_renditions, sha256_of
 from ..models import Image
 from ..selectors import upload_allowance
 from ..storage import delete_objects
-from ..validators import validate_image_file
+from ..validators import refusal_for, validate_image_file
 from .analysis import image_analysis_schedule
 from .indexing import image_index
 
@@ -26,8 +26,12 @@ logger = logging.getLogger(__name__)
 class UploadRefused(Exception):
     """An upload that was not stored; the message is meant for the user."""
 
+    code = "refused"
+
 
 class UploadLimitReached(UploadRefused):
+    code = "limit_reached"
+
     def __init__(self, limit: int) -> None:
         super().__init__(
             f"You have reached your limit of {limit} images. "
@@ -37,12 +41,16 @@ class UploadLimitReached(UploadRefused):
 
 
 class DuplicateImage(UploadRefused):
+    code = "duplicate"
+
     def __init__(self, existing: Image) -> None:
         super().__init__("You already have this image.")
         self.existing = existing
 
 
 class StorageUnavailable(UploadRefused):
+    code = "storage_unavailable"
+
     def __init__(self) -> None:
         super().__init__(
             "The image store is not answering right now; nothing was saved. "
@@ -73,6 +81,11 @@ def image_upload(*, owner: User, file: File) -> Image:
     UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
     for a valid image that cannot be stored.
     """
+    # Before any pixel is decoded: a user at the cap is answered at once.
+    # (Checked again under the lock below, where parallel uploads count.)
+    allowance = upload_allowance(owner=owner)
+    if allowance.reached and allowance.limit is not None:
+        raise UploadLimitReached(allowance.limit)
     info = validate_image_file(file)
     image = Image(
         owner=owner,
@@ -83,7 +96,12 @@ def image_upload(*, owner: User, file: File) -> Image:
         height=info.height,
         sha256=sha256_of(file),
     )
-    renditions = make_renditions(file)
+    try:
+        renditions = make_renditions(file)
+    except Exception as error:
+        # The file passed validation but Pillow cannot turn it into a JPEG.
+        logger.warning("Renditions of %s failed: %r", image.id, error)
+        raise refusal_for(error) from None
     stored: list[str] = []
     try:
         with transaction.atomic():
