@@ -163,7 +163,7 @@ AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
 MEDIA_ROOT = DATA_DIR / "media"
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "gallery.storage.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,

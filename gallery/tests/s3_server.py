@@ -64,7 +64,7 @@ class S3Server:
     def storage_settings(self) -> dict:
         """STORAGES["default"] as settings.py builds it for this server."""
         return {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "gallery.storage.PrivateS3Storage",
             "OPTIONS": {
                 "bucket_name": self.bucket,
                 "access_key": self.access_key,
