@@ -112,3 +112,38 @@ def test_a_colour_picked_on_the_page_searches_by_that_colour(
     page.get_by_role("button", name="Find this colour").click()
     page.wait_for_url("**color=%23cc3322**")
     assert "#cc3322" in page.locator(".active-filters").inner_text()
+
+
+@pytest.fixture
+def media_requests():
+    """Paths of the image files the server was asked for."""
+    from django.core.signals import request_started
+
+    paths: list[str] = []
+
+    def record(sender, environ, **kwargs):
+        if environ["PATH_INFO"].startswith("/media/"):
+            paths.append(environ["PATH_INFO"])
+
+    request_started.connect(record)
+    yield paths
+    request_started.disconnect(record)
+
+
+def test_a_second_visit_downloads_no_thumbnail_again(
+    live_server, page_at, library, media_requests
+):
+    page = page_at(1280)
+    log_in(page, live_server.url)
+    page.wait_for_load_state("networkidle")
+    first_visit = len(media_requests)
+    assert first_visit >= 8
+    page.goto(live_server.url + "/images/upload/")
+    page.goto(live_server.url + "/images/")
+    page.wait_for_load_state("networkidle")
+    # Every photo shows, and none was asked of the server again.
+    assert page.evaluate(
+        "[...document.querySelectorAll('.tile img')].slice(0, 8)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert len(media_requests) == first_visit
