@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Profile
 
-from . import search, semantic, similarity
+from . import archive, search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -272,6 +272,36 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
     )
 
 
+def image_selection(
+    *,
+    owner: User,
+    ids: Iterable[uuid.UUID] = (),
+    all_results: bool = False,
+    filters: ImageFilters | None = None,
+) -> QuerySet[Image]:
+    """The owner's images a bulk action applies to, in the gallery's order:
+    every result of ``filters``, or those among ``ids`` (others' are ignored)."""
+    if all_results:
+        return image_list(owner=owner, filters=filters)
+    return Image.objects.filter(owner=owner, pk__in=list(ids)).order_by(
+        *SORTS["newest"]
+    )
+
+
+# A ZIP holds at most this many originals: a larger one would outlast the
+# web server's request timeout.
+MAX_ARCHIVE_IMAGES = 500
+
+
+def image_archive(*, images: QuerySet[Image]) -> Iterator[bytes]:
+    """A streamed ZIP of the originals of ``images`` (at most
+    MAX_ARCHIVE_IMAGES; the caller checks the count)."""
+    rows = list(
+        images.only("file", "original_filename", "created_at")[:MAX_ARCHIVE_IMAGES]
+    )
+    return archive.zip_stream(rows)
+
+
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
     return Image.objects.filter(owner=owner, pk=image_id).first()
@@ -293,6 +323,10 @@ def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
 def image_download_url(*, image: Image) -> str:
     """A short-lived URL that downloads the original under its original name."""
     return download_url(image)
+
+
+# The least similarity the similar page lists (unrelated photos are left out).
+ALIKE = similarity.ALIKE
 
 
 def similar_images(

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .colorspace import COLOR_NAMES
-from .forms import BulkDeleteForm, UploadForm
+from .forms import SelectionForm, UploadForm
 from .models import Image
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,9 @@ def image_similar(request, image_id):
         "gallery/similar.html",
         {
             "image": image,
-            "matches": selectors.similar_images(image=image, limit=24),
+            "matches": selectors.similar_images(
+                image=image, limit=24, min_similarity=selectors.ALIKE
+            ),
             "has_embedding": selectors.image_has_embedding(image=image),
         },
     )
@@ -195,18 +198,73 @@ def image_delete(request, image_id):
     return redirect("gallery:list")
 
 
+def _selection(request):
+    """The signed-in user's images a bulk action applies to, or None after
+    telling them what is wrong with the selection."""
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
+        return None
+    return selectors.image_selection(
+        owner=request.user,
+        ids=form.cleaned_data["ids"],
+        all_results=form.cleaned_data["all_results"],
+        filters=selectors.image_filters(request.POST),
+    )
+
+
+def _images(count: int) -> str:
+    return f"{count} image{'s' if count != 1 else ''}"
+
+
 @login_required
 @require_POST
 def image_delete_many(request):
-    form = BulkDeleteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
+    images = _selection(request)
+    if images is None:
         return redirect("gallery:list")
-    count = services.image_delete_for_owner(
-        owner=request.user, ids=form.cleaned_data["ids"]
-    )
-    messages.success(request, f"Deleted {count} image{'s' if count != 1 else ''}.")
+    ids = list(images.values_list("pk", flat=True))
+    count = services.image_delete_for_owner(owner=request.user, ids=ids)
+    messages.success(request, f"Deleted {_images(count)}.")
     return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def image_reanalyze_many(request):
+    images = _selection(request)
+    if images is None:
+        return redirect("gallery:list")
+    try:
+        count = services.image_reanalyze_many(images=images)
+    except services.TooManyToAnalyseNow as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Analysing {_images(count)} again.")
+    return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def image_download_many(request):
+    images = _selection(request)
+    if images is None:
+        return redirect("gallery:list")
+    count = images.count()
+    if count > selectors.MAX_ARCHIVE_IMAGES:
+        messages.error(
+            request,
+            f"A download holds up to {selectors.MAX_ARCHIVE_IMAGES} photos; "
+            f"{count} are selected.",
+        )
+        return redirect("gallery:list")
+    response = StreamingHttpResponse(
+        selectors.image_archive(images=images), content_type="application/zip"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename="photos.zip"
+    )
+    return response
 
 
 @login_required

@@ -7,7 +7,13 @@ images, users and their objects; audit: storage and rows that lost each other.
 
 from __future__ import annotations
 
-from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .analysis import (
+    ANALYSIS_FIELDS,
+    TooManyToAnalyseNow,
+    image_analysis_schedule,
+    image_analyze,
+    image_reanalyze_many,
+)
 from .audit import storage_audit
 from .deletion import (
     image_delete,
@@ -31,6 +37,7 @@ __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
     "StorageUnavailable",
+    "TooManyToAnalyseNow",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
@@ -41,6 +48,7 @@ __all__ = [
     "image_delete_for_owner",
     "image_delete_many",
     "image_index",
+    "image_reanalyze_many",
     "image_renditions_rebuild",
     "image_upload",
     "storage_audit",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..analysis import (
@@ -43,6 +44,37 @@ def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
         transaction.on_commit(lambda: _queue_analysis(image_id))
         return
     _analyze_logging_errors(image, data)
+
+
+# Without a worker every analysis runs inside the request, so a bulk
+# re-analysis there is kept to what one request can do.
+MAX_INLINE_REANALYSES = 24
+
+
+class TooManyToAnalyseNow(Exception):
+    """More images than the request can analyse itself, and no worker."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"Re-analysing {count} photos at once needs a background worker "
+            f"(CELERY_BROKER_URL); without one, choose up to "
+            f"{MAX_INLINE_REANALYSES} at a time or run `manage.py reanalyze`."
+        )
+
+
+def image_reanalyze_many(*, images: QuerySet[Image]) -> int:
+    """Analyse ``images`` again: queued when a broker is configured, else
+    here, up to MAX_INLINE_REANALYSES (TooManyToAnalyseNow beyond)."""
+    if settings.CELERY_BROKER_URL:
+        ids = [str(pk) for pk in images.values_list("pk", flat=True)]
+        transaction.on_commit(lambda: [_queue_analysis(pk) for pk in ids])
+        return len(ids)
+    chosen = list(images[: MAX_INLINE_REANALYSES + 1])
+    if len(chosen) > MAX_INLINE_REANALYSES:
+        raise TooManyToAnalyseNow(images.count())
+    for image in chosen:
+        _analyze_logging_errors(image, None)
+    return len(chosen)
 
 
 def _queue_analysis(image_id: str) -> None:

@@ -123,3 +123,11 @@ def axe_violations(page) -> list[dict]:
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => n.target.join(' '))})))"""
     )
+
+
+def open_photo_page(page, base_url: str, name: str) -> None:
+    """Go to the page of the gallery's photo named ``name`` (a click on the
+    photo opens the viewer instead)."""
+    tile = page.locator(".tile", has_text=name).first
+    page.goto(base_url + tile.locator(".tile-link").get_attribute("href"))
+    page.wait_for_load_state("networkidle")

@@ -1,6 +1,7 @@
 // Small progressive enhancements; every page works without JavaScript.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   // Confirm destructive actions.
   document.addEventListener("click", function (event) {
@@ -19,17 +20,79 @@
   };
   paintSwatches(document);
 
-  // Gallery: show the bulk bar with a count when images are selected.
+  // Gallery: select photos (shift-click for a range, the whole page, or all
+  // results of the search) and act on them from the bar.
   var bulkForm = document.querySelector("[data-bulk-form]");
   if (bulkForm) {
     var bar = bulkForm.querySelector("[data-bulk-bar]");
     var counter = bulkForm.querySelector("[data-bulk-count]");
-    bulkForm.addEventListener("change", function () {
-      var count = bulkForm.querySelectorAll("[data-select]:checked").length;
+    var allResults = bulkForm.querySelector("[data-all-results]");
+    var selectResults = bulkForm.querySelector("[data-select-results]");
+    var modeButton = document.querySelector("[data-select-mode]");
+    var total = Number(bulkForm.getAttribute("data-total"));
+    var boxes = function () {
+      return Array.prototype.slice.call(bulkForm.querySelectorAll("[data-select]"));
+    };
+    var lastBox = null;
+    var update = function () {
+      var all = boxes();
+      var count = all.filter(function (box) { return box.checked; }).length;
+      if (count < all.length) { allResults.value = ""; }
+      var shown = allResults.value ? total : count;
+      var selecting = count > 0 || (modeButton && modeButton.getAttribute("aria-pressed") === "true");
       bar.hidden = count === 0;
-      bulkForm.classList.toggle("is-selecting", count > 0);
-      counter.textContent = count + " selected";
+      bulkForm.classList.toggle("is-selecting", selecting);
+      counter.textContent = allResults.value
+        ? "All " + total + " selected"
+        : shown + " selected";
+      if (selectResults) { selectResults.hidden = !!allResults.value || count < all.length; }
+    };
+    var setAll = function (checked) {
+      boxes().forEach(function (box) { box.checked = checked; });
+    };
+    bulkForm.addEventListener("click", function (event) {
+      var box = event.target.closest("[data-select]");
+      if (!box) { return; }
+      if (event.shiftKey && lastBox && lastBox !== box && document.contains(lastBox)) {
+        var all = boxes();
+        var from = all.indexOf(lastBox);
+        var to = all.indexOf(box);
+        all.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) {
+          other.checked = box.checked;
+        });
+      }
+      lastBox = box;
+      update();
     });
+    bulkForm.addEventListener("change", update);
+    bulkForm.querySelector("[data-select-page]").addEventListener("click", function () {
+      setAll(true);
+      update();
+    });
+    if (selectResults) {
+      selectResults.addEventListener("click", function () {
+        setAll(true);
+        allResults.value = "1";
+        update();
+      });
+    }
+    bulkForm.querySelector("[data-select-none]").addEventListener("click", function () {
+      setAll(false);
+      allResults.value = "";
+      if (modeButton) { modeButton.setAttribute("aria-pressed", "false"); }
+      update();
+    });
+    if (modeButton) {
+      modeButton.hidden = false;
+      modeButton.addEventListener("click", function () {
+        var on = modeButton.getAttribute("aria-pressed") !== "true";
+        modeButton.setAttribute("aria-pressed", String(on));
+        if (!on) { setAll(false); allResults.value = ""; }
+        update();
+      });
+    }
+    document.addEventListener("gallery:loaded", update);
+    update();
   }
 
   // Gallery: load the next page as its link scrolls near, appending its
@@ -81,7 +144,7 @@
           watchNext();
         })
         .catch(function () { nav.removeAttribute("aria-busy"); });
-    }, { rootMargin: "600px 0px" });
+    }, { rootMargin: "0px 0px 400px 0px" });
     observer.observe(nav);
   };
   watchNext();
