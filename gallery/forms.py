@@ -72,7 +72,7 @@ class SelectionForm(forms.Form):
     all_results = forms.BooleanField(required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         nothing = not cleaned.get("ids") and not cleaned.get("all_results")
         if nothing and "ids" not in self.errors:
             self.add_error("ids", "Select at least one image.")

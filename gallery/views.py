@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
@@ -261,9 +260,7 @@ def image_download_many(request):
     response = StreamingHttpResponse(
         selectors.image_archive(images=images), content_type="application/zip"
     )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename="photos.zip"
-    )
+    response["Content-Disposition"] = 'attachment; filename="photos.zip"'
     return response
 
 

@@ -67,7 +67,7 @@ def image_reanalyze_many(*, images: QuerySet[Image]) -> int:
     here, up to MAX_INLINE_REANALYSES (TooManyToAnalyseNow beyond)."""
     if settings.CELERY_BROKER_URL:
         ids = [str(pk) for pk in images.values_list("pk", flat=True)]
-        transaction.on_commit(lambda: [_queue_analysis(pk) for pk in ids])
+        transaction.on_commit(lambda: _queue_analyses(ids))
         return len(ids)
     chosen = list(images[: MAX_INLINE_REANALYSES + 1])
     if len(chosen) > MAX_INLINE_REANALYSES:
@@ -75,6 +75,11 @@ def image_reanalyze_many(*, images: QuerySet[Image]) -> int:
     for image in chosen:
         _analyze_logging_errors(image, None)
     return len(chosen)
+
+
+def _queue_analyses(image_ids: list[str]) -> None:
+    for image_id in image_ids:
+        _queue_analysis(image_id)
 
 
 def _queue_analysis(image_id: str) -> None:
