@@ -60,6 +60,13 @@ function fillPanel(panel, slide, page) {
     heading.textContent = title.textContent;
     title.replaceWith(heading);
   }
+  const caption = page.querySelector(".detail-figure figcaption");
+  if (caption && caption.textContent.trim()) {
+    const description = document.createElement("p");
+    description.className = "viewer-description";
+    description.textContent = caption.textContent.trim();
+    content.querySelector("h2")?.after(description);
+  }
   content.querySelectorAll("[id]").forEach((element) => {
     if (element.id !== "viewer-info-title") { element.removeAttribute("id"); }
   });
