@@ -20,5 +20,9 @@ class Profile(models.Model):
         "(GALLERY_UPLOAD_LIMIT); 0: no limit.",
     )
 
+    # Find faces in this user's photos and group them into people. Turning it
+    # off deletes every face and person (gallery.services.people).
+    face_grouping = models.BooleanField(default=True)
+
     def __str__(self) -> str:
         return f"Profile of {self.user}"

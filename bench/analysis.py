@@ -7,8 +7,10 @@
 For each backend it reports the model/client load time, the resident memory the
 backend added to the process, and the median and p95 wall time of one
 ``analyze()`` call (decode included) on photo-like JPEGs of 0.3, 3 and 12
-megapixels made in memory (bench/synthetic.py). For the local backend it also
-splits the 12-megapixel time into its steps. Last, the sentence model that
+megapixels made in memory (bench/synthetic.py), and on a 12-megapixel photo of
+two people (the sample astronaut and cameraman, scaled up), where the face
+models run too. For the local backend it also
+splits the 12-megapixel times into their steps. Last, the sentence model that
 embeds each analysed image's words for search by meaning (whichever backend
 described it): its load time, memory and time per text.
 
@@ -39,6 +41,24 @@ django.setup()
 from synthetic import jpeg_bytes, photo_like  # noqa: E402
 
 SIZES = {"0.3 MP": (640, 480), "3 MP": (2000, 1500), "12 MP": (4000, 3000)}
+PEOPLE = "12 MP, two faces"
+
+
+def people_jpeg() -> bytes:
+    """The two sample people side by side, scaled up to 4000 x 3000."""
+    import io
+
+    from PIL import Image
+
+    from gallery.tests.photos import two_people_bytes
+
+    both = Image.open(io.BytesIO(two_people_bytes())).convert("RGB")
+    both = both.resize((4000, 2000), Image.Resampling.BICUBIC)
+    canvas = Image.new("RGB", (4000, 3000), (120, 130, 140))
+    canvas.paste(both, (0, 500))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def rss_mb() -> float:
@@ -61,7 +81,7 @@ class Backend:
 def local_backend() -> Backend:
     from django.conf import settings
 
-    from gallery.analysis.local import LocalAnalyzer, detect, model
+    from gallery.analysis.local import LocalAnalyzer, detect, faces, model
 
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-models-"))
     analyzer = LocalAnalyzer()
@@ -74,22 +94,28 @@ def local_backend() -> Backend:
         t0 = time.perf_counter()
         model.load_model(cache_dir)
         detect.load_detector(cache_dir, packages)
+        faces.load_face_detector(cache_dir, packages)
+        faces.load_face_descriptor(cache_dir, packages)
         cold = time.perf_counter() - t0
         model.reset_model()
         detect.reset_detector()
+        faces.reset_face_models()
         model._configured_model_dir = lambda setting="": (  # bench only
             cache_dir if setting != "GALLERY_PACKAGE_DIR" else packages
         )
         detect._configured_model_dir = model._configured_model_dir
+        faces._configured_model_dir = model._configured_model_dir
         t0 = time.perf_counter()
         model.get_model()
         detect.get_detector()
+        faces.get_face_detector()
+        faces.get_face_descriptor()
         warm = time.perf_counter() - t0
-        backend.notes.append(f"local: first build of both graphs {cold * 1000:.0f} "
+        backend.notes.append(f"local: first build of the four graphs {cold * 1000:.0f} "
                              f"ms, cached load {warm * 1000:.0f} ms")  # fmt: skip
 
     def steps(data: bytes) -> dict[str, float]:
-        from gallery.analysis.local import colors, faces, tags
+        from gallery.analysis.local import colors, tags
         from gallery.analysis.local.decode import decode
 
         out: dict[str, float] = {}
@@ -103,8 +129,13 @@ def local_backend() -> Backend:
         detect.detect_objects(img)
         out["objects"] = time.perf_counter() - t
         t = time.perf_counter()
-        faces.detect_faces(img)
-        out["faces"] = time.perf_counter() - t
+        found = faces.detect_faces(img)
+        out["face detection"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for face in found:
+            faces.describe_face(img, face)
+            faces.face_thumbnail(img, face)
+        out[f"face descriptors ({len(found)})"] = time.perf_counter() - t
         t = time.perf_counter()
         colors.color_stats(img)
         tags.imagenet_tags(tags.top_predictions(tags.softmax(logits[0])))
@@ -174,11 +205,12 @@ def bench(
         col[f"{label} p95 (ms)"] = f"{pct(times, 0.95) * 1000:.1f}"
     col["RSS added (MB)"] = f"{rss_mb() - before:.0f}"
     if backend.steps:
-        data = images["12 MP"][0]
-        samples = [backend.steps(data) for _ in range(max(5, runs // 2))]
-        for step in samples[0]:
-            ms = statistics.median(s[step] for s in samples) * 1000
-            col[f"12 MP: {step} (ms)"] = f"{ms:.1f}"
+        for label in ("12 MP", PEOPLE):
+            data = images[label][0]
+            samples = [backend.steps(data) for _ in range(max(5, runs // 2))]
+            for step in samples[0]:
+                ms = statistics.median(s[step] for s in samples) * 1000
+                col[f"{label}: {step} (ms)"] = f"{ms:.1f}"
     return col
 
 
@@ -217,6 +249,7 @@ def main() -> None:
         label: [jpeg_bytes(photo_like(seed, w, h), 90) for seed in (1, 2, 3)]
         for label, (w, h) in SIZES.items()
     }
+    images[PEOPLE] = [people_jpeg()]
     print(f"cpus: {os.cpu_count()}, runs per size: {args.runs}")
     for label, datas in images.items():
         print(f"  {label}: JPEG q90, {len(datas[0]) / 1e6:.1f} MB")

@@ -1,10 +1,10 @@
 """Record TensorFlow.js reference outputs of the CenterNet detector (dev tool).
 
-REQUIRES node and npm (not dependencies of the project). It installs
-TensorFlow.js 4.22.0 (pure JavaScript CPU backend) into a throwaway folder,
-runs the ``@vladmandic/human`` graph exactly as shipped (its own decode tail
-included: ``tower_0/detections``) on the deterministic images of
-``bench/synthetic.py``, and writes ``gallery/tests/data/centernet_reference.json``.
+REQUIRES node and npm (not dependencies of the project). It runs, in
+TensorFlow.js (bench/tfjs_reference.py), the ``@vladmandic/human`` graph
+exactly as shipped (its own decode tail included: ``tower_0/detections``) on
+the deterministic images of ``bench/synthetic.py``, and writes
+``gallery/tests/data/centernet_reference.json``.
 ``gallery/tests/test_offline_detect.py`` checks our converted ONNX graph plus
 numpy decoding against it. Run it from the repository root after set-up::
 
@@ -18,9 +18,7 @@ centre the picture on a (114, 114, 114) canvas.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,39 +31,11 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from synthetic import DETECTOR_REFERENCE_IMAGES, pixels_sha256  # noqa: E402
+from tfjs_reference import TFJS, TfjsRunner  # noqa: E402
 
 from gallery.analysis.local.packages import HUMAN, fetch  # noqa: E402
 
-TFJS = "@tensorflow/tfjs@4.22.0"
 ROWS = 20  # detections kept per image, best first
-
-RUNNER = r"""
-const fs = require('fs');
-const path = require('path');
-const tf = require('@tensorflow/tfjs');
-async function main() {
-  const [modelJson, inputFile, outFile] = process.argv.slice(2);
-  await tf.setBackend('cpu');
-  const doc = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const specs = [], buffers = [];
-  for (const g of doc.weightsManifest) {
-    specs.push(...g.weights);
-    for (const p of g.paths) {
-      buffers.push(fs.readFileSync(path.join(path.dirname(modelJson), p)));
-    }
-  }
-  const all = Buffer.concat(buffers);
-  const model = await tf.loadGraphModel(tf.io.fromMemory({
-    modelTopology: doc.modelTopology, weightSpecs: specs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-  }));
-  const raw = fs.readFileSync(inputFile);
-  const data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  const out = model.execute(tf.tensor(data, [1, 512, 512, 3]), 'tower_0/detections');
-  fs.writeFileSync(outFile, JSON.stringify(Array.from(await out.data())));
-}
-main().catch((e) => { console.error(e); process.exit(1); });
-"""
 
 
 def to_input(img: Image.Image) -> np.ndarray:
@@ -97,24 +67,14 @@ def dump(doc: dict) -> str:
 
 def main() -> None:
     package = fetch(ROOT / "var" / "packages")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        subprocess.run(
-            ["npm", "install", "--no-save", "--ignore-scripts", "--prefix", tmp, TFJS],
-            check=True,
-        )
-        (work / "run.js").write_text(RUNNER)
+    with TfjsRunner() as tfjs:
         images = {}
         for name, factory in DETECTOR_REFERENCE_IMAGES.items():
             img = factory()
-            to_input(img).tofile(work / "input.f32")
-            subprocess.run(
-                ["node", "run.js", str(package / "models/centernet.json"),
-                 "input.f32", "out.json"],
-                check=True,
-                cwd=work,
-            )  # fmt: skip
-            rows = np.asarray(json.loads((work / "out.json").read_text()))
+            out = tfjs.run(
+                package / "models/centernet.json", to_input(img), ["tower_0/detections"]
+            )
+            rows = out["tower_0/detections"]
             rows = rows.reshape(-1, 6)[:ROWS]
             images[name] = {
                 "size": list(img.size),

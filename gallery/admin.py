@@ -83,9 +83,19 @@ class ImageAdmin(admin.ModelAdmin):
         "height",
         "sha256",
         "created_at",
+        "taken_at",
+        "taken_at_offset",
+        "camera_make",
+        "camera_model",
+        "lens",
+        "focal_length",
+        "f_number",
+        "exposure_time",
+        "iso",
         *services.ANALYSIS_FIELDS,
     )
-    exclude = ("tag_names", "accent_lab")
+    # Where a photo was taken is shown to its owner only, operators included.
+    exclude = ("tag_names", "accent_lab", "latitude", "longitude", "camera_details")
 
     def has_add_permission(self, request) -> bool:
         # Images arrive through the upload page, which validates and stores them.

@@ -47,8 +47,17 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     images = MultipleFileField(
         label="Photos",
-        help_text="JPEG, PNG, GIF, WebP, BMP or TIFF. Choose one or many.",
+        help_text="JPEG, HEIC, AVIF, PNG, GIF, WebP, BMP or TIFF. Choose one or many.",
         error_messages={"required": "Choose at least one image to upload."},
+    )
+
+
+class SingleUploadForm(forms.Form):
+    """One file per request: the upload page's queue (see views.image_upload_file)."""
+
+    image = forms.FileField(
+        allow_empty_file=True,  # the upload service says "The file is empty."
+        error_messages={"required": "Choose a file to upload."},
     )
 
 
@@ -77,3 +86,11 @@ class SelectionForm(forms.Form):
         if nothing and "ids" not in self.errors:
             self.add_error("ids", "Select at least one image.")
         return cleaned
+
+
+class PersonNameForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False, strip=True)
+
+
+class PersonMergeForm(forms.Form):
+    into = forms.UUIDField(error_messages={"required": "Choose a person."})

@@ -9,6 +9,8 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageOps
 
+from . import formats  # noqa: F401  (HEIC/HEIF for Pillow)
+
 # Renditions stored beside each original, largest first: the preview is what
 # the image's page shows (originals can be huge, and browsers do not show
 # TIFF), the thumbnail is what the gallery's cards show.

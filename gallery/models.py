@@ -7,10 +7,18 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 
 # The top-level storage prefix of each file field: one directory per owner
 # under each, keys made of ids only (see storage_key), never user-supplied text.
 STORAGE_PREFIXES = {"file": "images", "preview": "previews", "thumbnail": "thumbnails"}
+
+# When a photo was taken, or uploaded when its camera did not say: the
+# gallery's default order (gallery.selectors.SORTS) and the timeline's date.
+# The image_owner_taken index is on this expression, so the order is an index
+# scan.
+TAKEN_OR_UPLOADED = Coalesce("taken_at", "created_at")
 
 
 def storage_key(field: str, instance: Image, extension: str) -> str:
@@ -53,6 +61,22 @@ class Image(models.Model):
     height = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # From the photo's EXIF (gallery.camera). taken_at is the instant when the
+    # camera gave its time zone (taken_at_offset, minutes east of UTC), else
+    # the camera's wall clock read as UTC.
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_offset = models.SmallIntegerField(null=True, blank=True)
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=100, blank=True)
+    focal_length = models.FloatField(null=True, blank=True)
+    f_number = models.FloatField(null=True, blank=True)
+    exposure_time = models.FloatField(null=True, blank=True)
+    iso = models.PositiveIntegerField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    # The rest of what gallery.camera reads (altitude, software, …).
+    camera_details = models.JSONField(default=dict, blank=True)
 
     analysis_status = models.CharField(
         max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING
@@ -94,6 +118,12 @@ class Image(models.Model):
             # With -id the gallery's deep pages are index-only scans.
             models.Index(
                 fields=["owner", "-created_at", "-id"], name="image_owner_newest"
+            ),
+            models.Index(
+                F("owner"),
+                TAKEN_OR_UPLOADED.desc(),
+                F("id").desc(),
+                name="image_owner_taken",
             ),
             models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
             GinIndex(fields=["facet_keys"], name="image_facet_keys"),
@@ -202,3 +232,64 @@ class OwnerTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.image_count})"
+
+
+class Person(models.Model):
+    """Someone whose face appears in an owner's photos: the faces that
+    gallery.services.people grouped together, named by the owner or not."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "name"], name="person_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name or f"Unnamed person {self.id}"
+
+
+class Face(models.Model):
+    """A face in an image: where it is, what recognises it, and whose it is.
+
+    Rows go with their image (the indexing service deletes them first, as it
+    does embeddings) or all at once when the owner turns face grouping off.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    image = models.ForeignKey(Image, on_delete=models.DO_NOTHING, related_name="faces")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="faces",
+    )
+    # The box as fractions of the picture.
+    left = models.FloatField()
+    top = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+    confidence = models.FloatField()
+    # The face descriptor, 8-bit with a scale (gallery.similarity.to_bytes).
+    descriptor = models.BinaryField()
+    # A small JPEG of the face for the People page.
+    thumbnail = models.BinaryField()
+    # The owner said this is not the person it was grouped with: it stays
+    # out of every person and is not grouped again.
+    removed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "person"], name="face_owner_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face in {self.image_id}"

@@ -19,14 +19,25 @@ from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Power, Sqrt
+from django.db.models.functions import Concat, Lower, Power, Sqrt, StrIndex
 from django.utils import timezone
 
 from accounts.models import Profile
 
-from . import archive, search, semantic, similarity
+from . import archive, camera, search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -34,20 +45,31 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import Image, ImageEmbedding, OwnerTag
+from .models import TAKEN_OR_UPLOADED, Face, Image, ImageEmbedding, OwnerTag, Person
 from .storage import download_url
 
-SORTS: dict[str, tuple[str, ...]] = {
+SORTS: dict[str, tuple[Any, ...]] = {
+    "taken": (TAKEN_OR_UPLOADED.desc(), "-id"),
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "name": ("original_filename", "id"),
     "size": ("-size_bytes", "-id"),
 }
+SORT_LABELS = {
+    "taken": "Date taken",
+    "newest": "Newest upload",
+    "oldest": "Oldest upload",
+    "name": "Name",
+    "size": "Size (largest)",
+}
+DEFAULT_SORT = "taken"
 
 
-# The date the timeline files an image under, one column for the ordering,
-# the day headings and the month index alike.
-TIMELINE_DATE = "created_at"
+# The timeline (day headings, the month index, "jump to a month") follows
+# the default order: when a photo was taken, else when it was uploaded
+# (models.TAKEN_OR_UPLOADED, on the image_owner_taken index).
+TIMELINE_SORT = "taken"
+TIMELINE_SQL = "COALESCE(taken_at, created_at)"
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -57,8 +79,8 @@ class ImageFilters:
     q: str = ""
     tag: str = ""
     color: str = ""
-    sort: str = "newest"
-    # "YYYY-MM": start the newest-first timeline at the end of that month.
+    sort: str = DEFAULT_SORT
+    # "YYYY-MM": start the timeline, newest first, at the end of that month.
     month: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -74,7 +96,9 @@ class ImageFilters:
     def by_date(self) -> bool:
         """Whether results come in date order (words and hex colours rank
         by closeness instead)."""
-        return self.sort in ("newest", "oldest") and not (self.q or self.color_is_hex)
+        return self.sort in ("taken", "newest", "oldest") and not (
+            self.q or self.color_is_hex
+        )
 
 
 def image_filters(params: Mapping[str, str]) -> ImageFilters:
@@ -87,13 +111,13 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
             f"“{given[:30]}” is not a colour: use a name such as blue, or a "
             "hex value such as #3366cc."
         )
-    sort = params.get("sort", "newest")
+    sort = params.get("sort", DEFAULT_SORT)
     month = params.get("month", "").strip()
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
         color=color or "",
-        sort=sort if sort in SORTS else "newest",
+        sort=sort if sort in SORTS else DEFAULT_SORT,
         month=month if _month_start(month) else "",
         errors=errors,
     )
@@ -122,10 +146,10 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
     filters = filters or ImageFilters()
     images = Image.objects.filter(owner=owner)
     ordering = SORTS[filters.sort]
-    if filters.month and filters.sort == "newest":
+    if filters.month and filters.sort == TIMELINE_SORT:
         end = _next_month(_month_start(filters.month) or timezone.now())
         if end is not None:
-            images = images.filter(**{f"{TIMELINE_DATE}__lt": end})
+            images = images.alias(shown_at=TAKEN_OR_UPLOADED).filter(shown_at__lt=end)
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
         images = images.filter(facet_keys__contains=[tag])
@@ -143,7 +167,7 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
         images = images.filter(facet_keys__contains=[color])
     if filters.q:
         images, best_first = _text_matches(images, owner=owner, text=filters.q)
-        if filters.sort == "newest" and not filters.color_is_hex:
+        if filters.sort == DEFAULT_SORT and not filters.color_is_hex:
             # Best match first when the person has not asked for an order.
             ordering = (best_first, *ordering)
     return images.order_by(*ordering)
@@ -155,17 +179,25 @@ def _text_matches(
     """Images matching ``text`` by its words or by its meaning, and the
     ordering that puts the best first.
 
-    Photos with the words come first (by full-text rank, then meaning), then
-    those that only mean the same ("kitten" for a cat), by closeness.
+    Photos of a person the words name come first, then photos with the words
+    (by full-text rank, then meaning), then those that only mean the same
+    ("kitten" for a cat), by closeness.
     """
     query = search.text_query(owner_id=owner.pk, text=text)
     meaning = semantic.images_by_meaning(owner_id=owner.pk, text=text)
-    if query is None and not meaning:
+    words = _spaced_words(text)
+    if query is None and not meaning and not words.strip():
         return images.none(), "-created_at"
     ids = [image_id for image_id, _ in meaning]
     matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
     if meaning:
         matches |= Q(pk__in=ids)
+    # Photos of a person named in the words come first of all (a subquery:
+    # no extra round trip, and no rows when the owner named nobody).
+    with_people = Face.objects.filter(
+        owner=owner, removed=False, person__in=_people_named_in(owner, words)
+    ).values("image_id")
+    matches |= Q(pk__in=with_people)
     # One array lookup per row, not a CASE of hundreds of branches (whose
     # compilation alone cost Django tens of milliseconds).
     score: Any = RawSQL(
@@ -179,6 +211,11 @@ def _text_matches(
             default=Value(0.0),
             output_field=FloatField(),
         )
+    score = score + Case(
+        When(pk__in=with_people, then=Value(3.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     return images.filter(matches).annotate(rank=score), "-rank"
 
 
@@ -204,9 +241,14 @@ def image_page(
     return page
 
 
-def image_timeline_date(image: Image) -> datetime.date:
-    """The day the timeline shows an image under, in the site's time zone."""
-    return timezone.localdate(getattr(image, TIMELINE_DATE))
+def image_timeline_date(image: Image, *, sort: str = TIMELINE_SORT) -> datetime.date:
+    """The day the timeline shows an image under: the camera's own day when
+    it was taken (its clock, in its time zone when known), else the day of
+    the upload in the site's time zone; the upload's day for upload orders."""
+    if sort == TIMELINE_SORT and image.taken_at is not None:
+        offset = datetime.timedelta(minutes=image.taken_at_offset or 0)
+        return image.taken_at.astimezone(datetime.timezone(offset)).date()
+    return timezone.localdate(image.created_at)
 
 
 @dataclass(frozen=True)
@@ -216,7 +258,7 @@ class TimelineDay:
 
 
 def timeline_days(
-    images: Iterable[Image], *, by_date: bool = True
+    images: Iterable[Image], *, by_date: bool = True, sort: str = TIMELINE_SORT
 ) -> list[TimelineDay]:
     """A page's images under day headings, in the page's order; one group
     without a day when the order is not by date.
@@ -226,7 +268,7 @@ def timeline_days(
     """
     days: list[TimelineDay] = []
     for image in images:
-        day = image_timeline_date(image) if by_date else None
+        day = image_timeline_date(image, sort=sort) if by_date else None
         if not days or days[-1].day != day:
             days.append(TimelineDay(day=day, images=[]))
         days[-1].images.append(image)
@@ -240,7 +282,7 @@ def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
     image before the month found last, so the cost follows the number of
     months, not of images.
     """
-    column = connection.ops.quote_name(TIMELINE_DATE)
+    column = TIMELINE_SQL
     table = Image._meta.db_table
     zone = timezone.get_current_timezone_name()
     newest_before = (
@@ -284,7 +326,7 @@ def image_selection(
     if all_results:
         return image_list(owner=owner, filters=filters)
     return Image.objects.filter(owner=owner, pk__in=list(ids)).order_by(
-        *SORTS["newest"]
+        *SORTS[DEFAULT_SORT]
     )
 
 
@@ -387,3 +429,177 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     if limit is None:
         return UploadAllowance(limit=None, left=None)
     return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+    @property
+    def label(self) -> str:
+        north = "N" if self.latitude >= 0 else "S"
+        east = "E" if self.longitude >= 0 else "W"
+        return f"{abs(self.latitude):.5f}° {north}, {abs(self.longitude):.5f}° {east}"
+
+    @property
+    def map_url(self) -> str:
+        """A link to a map site; the server itself never fetches a map."""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return (
+            f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+        )
+
+
+@dataclass(frozen=True)
+class CameraDetails:
+    """The image page's camera rows, and the place for its owner only."""
+
+    rows: list[tuple[str, str]]
+    location: Location | None
+
+
+def image_camera_details(*, image: Image, viewer: User) -> CameraDetails:
+    rows = []
+    if image.taken_at is not None:
+        rows.append(
+            ("Taken", camera.taken_label(image.taken_at, image.taken_at_offset))
+        )
+    name = camera.camera_label(image.camera_make, image.camera_model)
+    if name:
+        rows.append(("Camera", name))
+    if image.lens:
+        rows.append(("Lens", image.lens))
+    exposure = camera.exposure_summary(
+        f_number=image.f_number,
+        exposure_time=image.exposure_time,
+        iso=image.iso,
+        focal_length=image.focal_length,
+    )
+    if exposure:
+        rows.append(("Exposure", exposure))
+    location = None
+    if (
+        viewer.pk == image.owner_id
+        and image.latitude is not None
+        and image.longitude is not None
+    ):
+        location = Location(image.latitude, image.longitude)
+    return CameraDetails(rows=rows, location=location)
+
+
+# -- people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    face_id: uuid.UUID  # the face that shows them best
+    photo_count: int
+
+
+def people_list(*, owner: User) -> list[PersonSummary]:
+    """The owner's people, named ones first (by name), then by photo count.
+
+    Two queries whatever the number of people: the people with their counts,
+    then each one's best face (PostgreSQL's DISTINCT ON).
+    """
+    people = list(
+        Person.objects.filter(owner=owner)
+        .annotate(
+            photo_count=Count(
+                "faces__image", filter=Q(faces__removed=False), distinct=True
+            )
+        )
+        .filter(photo_count__gt=0)
+    )
+    covers = dict(
+        Face.objects.filter(owner=owner, person__in=people, removed=False)
+        .order_by("person_id", "-confidence", "id")
+        .distinct("person_id")
+        .values_list("person_id", "id")
+    )
+    summaries = [
+        PersonSummary(p, covers[p.pk], p.photo_count) for p in people if p.pk in covers
+    ]
+    summaries.sort(
+        key=lambda s: (not s.person.name, s.person.name.lower(), -s.photo_count)
+    )
+    return summaries
+
+
+def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
+    """The owner's person with this id; None for a missing or another's one."""
+    return Person.objects.filter(owner=owner, pk=person_id).first()
+
+
+def person_faces(*, person: Person) -> list[Face]:
+    """The person's faces with their images, newest photo first."""
+    return list(
+        Face.objects.filter(owner_id=person.owner_id, person=person, removed=False)
+        .select_related("image")
+        .defer("descriptor", "thumbnail")
+        .order_by("-image__created_at", "id")
+    )
+
+
+def person_images(*, person: Person) -> QuerySet[Image]:
+    """The photos the person is in, newest first."""
+    return Image.objects.filter(
+        owner_id=person.owner_id,
+        pk__in=Face.objects.filter(person=person, removed=False).values("image_id"),
+    ).order_by("-created_at", "-id")
+
+
+def face_thumbnail(*, owner: User, face_id: uuid.UUID) -> bytes | None:
+    """The JPEG of the owner's face with this id (None: not theirs)."""
+    data = (
+        Face.objects.filter(owner=owner, pk=face_id)
+        .values_list("thumbnail", flat=True)
+        .first()
+    )
+    return None if data is None else bytes(data)
+
+
+def face_grouping_enabled(*, owner_id: int) -> bool:
+    """Whether the owner's faces are grouped into people (on unless turned off)."""
+    enabled = (
+        Profile.objects.filter(user_id=owner_id)
+        .values_list("face_grouping", flat=True)
+        .first()
+    )
+    return enabled is not False
+
+
+def _people_named_in(owner: User, words: str) -> QuerySet[Person]:
+    """The owner's named people whose whole name is among ``words`` (from
+    _spaced_words): "Ada at the beach" names Ada, "Adam" does not."""
+    # The name's words, lower case, between spaces, as _spaced_words makes them.
+    key = Concat(
+        Value(" "),
+        Func(
+            Func(
+                Lower("name"),
+                Value("[^[:alnum:]]+"),
+                Value(" "),
+                Value("g"),
+                function="regexp_replace",
+            ),
+            function="btrim",
+        ),
+        Value(" "),
+        output_field=CharField(),
+    )
+    return (
+        Person.objects.filter(owner=owner)
+        .exclude(name="")
+        .annotate(key=key)
+        .exclude(key="  ")
+        .annotate(at=StrIndex(Value(words), F("key")))
+        .filter(at__gt=0)
+    )
+
+
+def _spaced_words(text: str) -> str:
+    """Lower-case words between single spaces, with a space at each end."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "

@@ -8,6 +8,7 @@ app_name = "gallery"
 urlpatterns = [
     path("", views.image_list, name="list"),
     path("upload/", views.image_upload, name="upload"),
+    path("upload/file/", views.image_upload_file, name="upload_file"),
     path("delete/", views.image_delete_many, name="delete_many"),
     path("reanalyze/", views.image_reanalyze_many, name="reanalyze_many"),
     path("download/", views.image_download_many, name="download_many"),

@@ -23,6 +23,8 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from . import formats  # noqa: F401  (HEIC/HEIF for Pillow)
+
 # Pillow format name → (content type, file extension).
 ALLOWED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -31,12 +33,16 @@ ALLOWED_FORMATS = {
     "WEBP": ("image/webp", "webp"),
     "BMP": ("image/bmp", "bmp"),
     "TIFF": ("image/tiff", "tiff"),
+    "HEIF": ("image/heic", "heic"),
+    "AVIF": ("image/avif", "avif"),
 }
 # For <input accept=…>: a hint to the browser's file picker, not a check.
+# Extensions too: some pickers do not know HEIC's content type.
 ACCEPT_ATTRIBUTE = ",".join(
-    content_type for content_type, _ in ALLOWED_FORMATS.values()
+    [content_type for content_type, _ in ALLOWED_FORMATS.values()]
+    + [".heic", ".heif", ".avif"]
 )
-SUPPORTED = "Use JPEG, PNG, GIF, WebP, BMP or TIFF."
+SUPPORTED = "Use JPEG, HEIC, AVIF, PNG, GIF, WebP, BMP or TIFF."
 # Frames or pages checked at most; an image with more is refused.
 MAX_FRAMES = 1000
 INCOMPLETE = (

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .colorspace import COLOR_NAMES
-from .forms import SelectionForm, UploadForm
+from .forms import SelectionForm, SingleUploadForm, UploadForm
 from .models import Image
 
 logger = logging.getLogger(__name__)
@@ -64,17 +66,19 @@ def image_list(request):
         "gallery/list.html",
         {
             "page": page,
-            "days": selectors.timeline_days(page.object_list, by_date=filters.by_date),
+            "days": selectors.timeline_days(
+                page.object_list, by_date=filters.by_date, sort=filters.sort
+            ),
             "eager_ids": {
                 image.pk for image in page.object_list[:EAGER_IMAGES] if first_page
             },
             "months": (
                 selectors.timeline_months(owner=request.user)
-                if filters.sort == "newest" and not filters.active
+                if filters.sort == selectors.TIMELINE_SORT and not filters.active
                 else []
             ),
             "filters": filters,
-            "sorts": selectors.SORTS,
+            "sorts": selectors.SORT_LABELS,
             "colors": COLOR_NAMES,
             "tag_chips": [
                 (tag, count, _query_with(request.GET, tag=tag))
@@ -115,7 +119,7 @@ def image_upload(request):
         if form.is_valid():
             files = form.cleaned_data["images"]
             results = [_upload_one(request.user, file) for file in files]
-        if not any(result["image"] for result in results):
+        if not any(result.image for result in results):
             status = 400
     else:
         form = UploadForm()
@@ -129,7 +133,21 @@ def image_upload(request):
     return render(request, "gallery/upload.html", context, status=status)
 
 
-def _upload_one(user, file) -> dict:
+@dataclass(frozen=True)
+class UploadResult:
+    """What became of one uploaded file, for the page and for the JSON answer."""
+
+    name: str
+    status: str  # stored, duplicate or refused
+    code: str  # "stored", or the refusal's code (validation or service)
+    image: Image | None = None
+    error: str = ""
+    existing: Image | None = None
+    # Worth sending again as it is (the store did not answer).
+    retryable: bool = False
+
+
+def _upload_one(user, file) -> UploadResult:
     """One file's fate: stored, or refused with a message and a code."""
     name = services.clean_filename(file.name)
     try:
@@ -137,10 +155,15 @@ def _upload_one(user, file) -> dict:
     except ValidationError as error:
         return _refused(name, " ".join(error.messages), error.code or "invalid")
     except services.DuplicateImage as duplicate:
-        return {
-            **_refused(name, str(duplicate), "duplicate"),
-            "existing": duplicate.existing,
-        }
+        return UploadResult(
+            name,
+            "duplicate",
+            duplicate.code,
+            error=str(duplicate),
+            existing=duplicate.existing,
+        )
+    except services.StorageUnavailable as unavailable:
+        return _refused(name, str(unavailable), unavailable.code, retryable=True)
     except services.UploadRefused as refused:
         return _refused(name, str(refused), refused.code)
     except DatabaseError:
@@ -148,12 +171,49 @@ def _upload_one(user, file) -> dict:
     except Exception:
         # A fault of ours, not of the file: the others in the request still go on.
         logger.exception("Upload of %r failed", name)
-        return _refused(name, UNEXPECTED, "unexpected")
-    return {"name": name, "image": image, "error": "", "code": "stored"}
+        return _refused(name, UNEXPECTED, "unexpected", retryable=True)
+    return UploadResult(name, "stored", "stored", image=image)
 
 
-def _refused(name: str, error: str, code: str) -> dict:
-    return {"name": name, "image": None, "error": error, "code": code}
+def _refused(name: str, error: str, code: str, retryable=False) -> UploadResult:
+    return UploadResult(name, "refused", code, error=error, retryable=retryable)
+
+
+# The JSON answer's HTTP status for each outcome.
+UPLOAD_STATUS_CODES = {"stored": 201, "duplicate": 409, "refused": 422}
+
+
+@login_required
+@require_POST
+def image_upload_file(request):
+    """One file per request, for the upload page's queue: the same service as
+    the form, answered in JSON (status, code, message, image id, thumbnail URL)."""
+    form = SingleUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        message = " ".join(str(error) for error in form.errors.get("image", []))
+        return JsonResponse(
+            {
+                "status": "refused",
+                "code": "no_file",
+                "message": message or "Choose a file to upload.",
+            },
+            status=400,
+        )
+    result = _upload_one(request.user, form.cleaned_data["image"])
+    shown = result.image or result.existing
+    answer = {
+        "name": result.name,
+        "status": result.status,
+        "code": result.code,
+        "message": result.error or "Stored.",
+        "retryable": result.retryable,
+        "image_id": str(shown.pk) if shown else None,
+        "url": reverse("gallery:detail", args=[shown.pk]) if shown else None,
+        "thumbnail_url": shown.display_url if shown else None,
+        "uploads_left": _uploads_left(request.user),
+    }
+    code = 503 if result.retryable else UPLOAD_STATUS_CODES[result.status]
+    return JsonResponse(answer, status=code)
 
 
 @login_required
@@ -167,6 +227,7 @@ def image_detail(request, image_id):
             "image": image,
             "download_url": selectors.image_download_url(image=image),
             "near_duplicates": selectors.near_duplicates(image=image),
+            "camera": selectors.image_camera_details(image=image, viewer=request.user),
         },
     )
 

@@ -225,8 +225,9 @@ if GALLERY_ANALYZER == "azure" and not (AZURE_CV_KEY and AZURE_CV_ENDPOINT):
         "GALLERY_ANALYZER=azure needs AZURE_CV_KEY and AZURE_CV_ENDPOINT."
     )
 
-# Django keeps uploads above this size in a temporary file instead of memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django streams uploads above this size to a temporary file instead of
+# memory: a phone photo (2–5 MB) never sits whole in a worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Form fields other than files; files are bounded by GALLERY_MAX_REQUEST_MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = GALLERY_MAX_FILES_PER_REQUEST

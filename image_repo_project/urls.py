@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("images/", include("gallery.urls")),
+    path("people/", include("gallery.people_urls")),
     path("media/<str:token>/", views.media_file, name="media_file"),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from .base import (
     AnalysisSkipped,
     BaseAnalyzer,
     Colors,
+    FaceFound,
     Tag,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "AnalysisSkipped",
     "BaseAnalyzer",
     "Colors",
+    "FaceFound",
     "Tag",
     "get_analyzer",
 ]

@@ -17,6 +17,8 @@ Rules every backend follows:
   ``retryable=False``.
 * An image the backend deliberately does not analyse (too small, say) raises
   ``AnalysisSkipped`` with the reason; the image is kept and marked skipped.
+* ``faces`` lists the faces a backend can describe for grouping into people
+  (empty when it cannot); their boxes are fractions of the picture.
 * Tags carry a ``count`` when the backend counted the things ("dog" x2).
 * Confidences are floats in [0, 1]. Colour names are Azure's twelve
   (``gallery.colorspace.COLOR_NAMES``); ``accent_color`` is ``#rrggbb`` in
@@ -50,6 +52,18 @@ class Colors:
 
 
 @dataclass(frozen=True)
+class FaceFound:
+    """A face and what recognises it: its box as fractions of the picture
+    (left, top, width, height), a unit-length descriptor (faces of one person
+    lie close by cosine) and a small JPEG of it for people to look at."""
+
+    box: tuple[float, float, float, float]
+    confidence: float
+    descriptor: list[float] = field(repr=False)
+    thumbnail: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class AnalysisResult:
     description: str
     description_confidence: float
@@ -58,6 +72,8 @@ class AnalysisResult:
     # A unit-length image embedding for similarity search, when the backend
     # computes one (the offline model does; Azure does not).
     embedding: list[float] | None = field(default=None, repr=False)
+    # The faces the backend can tell apart (the offline one can), for people.
+    faces: list[FaceFound] = field(default_factory=list, repr=False)
 
 
 class AnalysisError(Exception):

@@ -2,7 +2,8 @@
 
 uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other.
+images, users and their objects; audit: storage and rows that lost each other;
+people: faces grouped into people and the owner's corrections.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from .deletion import (
     user_delete,
 )
 from .indexing import image_index
+from .people import (
+    PersonError,
+    face_grouping_set,
+    face_remove,
+    people_merge,
+    person_rename,
+)
 from .uploads import (
     DuplicateImage,
     StorageUnavailable,
@@ -36,11 +44,14 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "PersonError",
     "StorageUnavailable",
     "TooManyToAnalyseNow",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
+    "face_grouping_set",
+    "face_remove",
     "image_analysis_schedule",
     "image_analyze",
     "image_delete",
@@ -51,6 +62,8 @@ __all__ = [
     "image_reanalyze_many",
     "image_renditions_rebuild",
     "image_upload",
+    "people_merge",
+    "person_rename",
     "storage_audit",
     "user_delete",
 ]

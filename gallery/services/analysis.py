@@ -26,6 +26,7 @@ from .indexing import (
     image_index,
     image_text_index,
 )
+from .people import image_faces_record
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,16 @@ def image_analyze(
     embedding = result.embedding or _offline_embedding(data)
     _finish_analysis(image, AnalysisStatus.DONE, "", analyzer, embedding=embedding)
     _store_text_embedding(image)
+    _record_faces(image, result)
     return image
+
+
+def _record_faces(image: Image, result: AnalysisResult) -> None:
+    """People are grouped from the faces; a failure here loses no analysis."""
+    try:
+        image_faces_record(image=image, faces=result.faces)
+    except Exception:
+        logger.exception("Faces of %s not recorded", image.id)
 
 
 def _store_text_embedding(image: Image) -> None:

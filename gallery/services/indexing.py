@@ -2,8 +2,9 @@
 
 An image's search vector and facet keys (gallery.search), its owner's tag
 counts (OwnerTag), its embedding (gallery.similarity) and the embedding of its
-words (gallery.semantic) are all computed from the image's own fields. This is
-the one place that writes them: the upload service calls it as soon as a row
+words (gallery.semantic) are computed from the image's own fields (its faces
+are written by gallery.services.people, and removed from here). This is the
+one place that writes them: the upload service calls it as soon as a row
 exists (so a new image is found by its file name at once), the analysis
 service after every analysis, and the deletion service before rows go.
 Callers hold the transaction.
@@ -20,6 +21,7 @@ from django.db import connection
 
 from .. import search, semantic, similarity
 from ..models import Image, ImageEmbedding, ImageTextEmbedding
+from .people import faces_unindex
 
 
 class _Keep(enum.Enum):
@@ -83,6 +85,7 @@ def images_unindex(
     # The embeddings first: deleting their images is then a single statement.
     ImageEmbedding.objects.filter(image_id__in=image_ids).delete()
     ImageTextEmbedding.objects.filter(image_id__in=image_ids).delete()
+    faces_unindex(image_ids=image_ids)
     for owner_id, tag_names in tags_by_owner.items():
         count_tags(owner_id, removed=tag_names)
 

@@ -12,6 +12,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from ..camera import image_fields, read_camera_metadata, upright_size
 from ..imaging import make_renditions, sha256_of
 from ..models import Image
 from ..selectors import upload_allowance
@@ -87,14 +88,17 @@ def image_upload(*, owner: User, file: File) -> Image:
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
     info = validate_image_file(file)
+    camera = read_camera_metadata(file)
+    width, height = upright_size((info.width, info.height), camera.orientation)
     image = Image(
         owner=owner,
         original_filename=clean_filename(file.name or ""),
         content_type=info.content_type,
         size_bytes=file.size,
-        width=info.width,
-        height=info.height,
+        width=width,
+        height=height,
         sha256=sha256_of(file),
+        **image_fields(camera),
     )
     try:
         renditions = make_renditions(file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -30,8 +31,8 @@ from gallery.analysis.local.tags import (
 from gallery.colorspace import COLOR_NAMES
 from gallery.tests.offline import (
     encode,
-    faces_image,
 )
+from gallery.tests.photos import photo_bytes, two_people_bytes
 
 pytestmark = pytest.mark.usefixtures("offline_settings")
 
@@ -125,30 +126,43 @@ def test_black_and_white_and_mass_nouns():
 # --- the analyzer end to end ---------------------------------------------------
 
 
-def test_one_face_is_a_person(analyzer):
-    result = analyzer.analyze(encode(faces_image(1), "JPEG", quality=90))
+def test_one_face_is_a_person_with_a_descriptor(analyzer):
+    result = analyzer.analyze(photo_bytes("astronaut.jpg"))
     names = {t.name: t.confidence for t in result.tags}
     assert "person" in names and "face" in names and "people" not in names
-    assert result.description == "A photo of a person"
+    assert result.description == "A person"
     assert 0 < result.description_confidence <= 1
+    (face,) = result.faces
+    assert len(face.descriptor) == 1024
+    assert np.linalg.norm(face.descriptor) == pytest.approx(1.0, abs=1e-4)
+    # The box is on her face: the upper middle of the portrait.
+    left, top, width, height = face.box
+    assert 0.25 < left + width / 2 < 0.6 and 0.1 < top + height / 2 < 0.45
+    assert Image.open(io.BytesIO(face.thumbnail)).size == (160, 160)
 
 
 def test_two_faces_are_people_in_black_and_white(analyzer):
-    result = analyzer.analyze(encode(faces_image(2, bw=True)))
+    both = Image.open(io.BytesIO(two_people_bytes())).convert("L").convert("RGB")
+    result = analyzer.analyze(encode(both, "JPEG", quality=90))
     names = {t.name for t in result.tags}
     assert {"person", "people", "face"} <= names
     assert result.description.startswith("A black and white photo of two people")
     assert result.colors.is_bw
+    assert len(result.faces) == 2
 
 
-def test_no_faces_in_scenes_without_people():
-    found = [s for s in range(40) if detect_faces(synthetic.photo_like(s, 640, 480))]
-    found += [
-        name
-        for name, make in synthetic.REFERENCE_IMAGES.items()
-        if detect_faces(make())
+def test_no_faces_without_a_person(analyzer):
+    # BlazeFace alone sees a face in the cat; the analyzer keeps only faces
+    # inside a detected person.
+    assert detect_faces(Image.open(io.BytesIO(photo_bytes("cat.jpg"))))
+    images = [photo_bytes("cat.jpg"), photo_bytes("coffee.jpg")]
+    images += [
+        synthetic.jpeg_bytes(synthetic.photo_like(s, 640, 480)) for s in range(6)
     ]
-    assert found == []
+    for data in images:
+        result = analyzer.analyze(data)
+        assert result.faces == []
+        assert "face" not in {t.name for t in result.tags}
 
 
 def test_result_follows_the_contract(analyzer):
@@ -178,7 +192,7 @@ def test_plain_colour_gets_a_colour_sentence(analyzer):
 
 def test_analyzer_is_thread_safe(analyzer):
     images = [synthetic.jpeg_bytes(synthetic.photo_like(s)) for s in range(6)]
-    images.append(encode(faces_image(1)))
+    images.append(photo_bytes("astronaut.jpg"))
     sequential = [analyzer.analyze(d) for d in images]
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(analyzer.analyze, images * 2))

@@ -24,8 +24,8 @@ from gallery.analysis.local.decode import decode
 from gallery.analysis.local.faces import detect_faces
 from gallery.tests.offline import (
     encode,
-    faces_image,
 )
+from gallery.tests.photos import two_people_bytes
 
 pytestmark = pytest.mark.usefixtures("offline_settings")
 
@@ -193,8 +193,8 @@ def test_black_and_white_detection():
 
 
 def test_threads_share_nothing_mutable():
-    # detect_faces keeps one cascade per thread: two threads at once must agree.
-    img = faces_image(2)
+    # One face detector serves every thread: four at once must agree.
+    img = Image.open(io.BytesIO(two_people_bytes())).convert("RGB")
     results: list[int] = []
     threads = [threading.Thread(target=lambda: results.append(len(detect_faces(img))))
                for _ in range(4)]  # fmt: skip

@@ -171,40 +171,4 @@
       .then(function () { window.setTimeout(refreshPending, 2000); });
   };
   window.setTimeout(refreshPending, 1500);
-
-  // Upload: list chosen files, accept drag and drop, avoid double submits.
-  var uploadForm = document.querySelector("[data-upload-form]");
-  if (uploadForm) {
-    var input = uploadForm.querySelector("input[type=file]");
-    var zone = uploadForm.querySelector("[data-dropzone]");
-    var chosen = uploadForm.querySelector("[data-chosen]");
-    var showChosen = function () {
-      chosen.textContent = "";
-      Array.prototype.forEach.call(input.files, function (file) {
-        var item = document.createElement("li");
-        item.textContent = file.name + " (" + Math.ceil(file.size / 1024) + " KB)";
-        chosen.appendChild(item);
-      });
-    };
-    input.addEventListener("change", showChosen);
-    ["dragenter", "dragover"].forEach(function (name) {
-      zone.addEventListener(name, function (event) {
-        event.preventDefault();
-        zone.classList.add("is-dragging");
-      });
-    });
-    ["dragleave", "drop"].forEach(function (name) {
-      zone.addEventListener(name, function () { zone.classList.remove("is-dragging"); });
-    });
-    zone.addEventListener("drop", function (event) {
-      event.preventDefault();
-      input.files = event.dataTransfer.files;
-      showChosen();
-    });
-    uploadForm.addEventListener("submit", function () {
-      var submit = uploadForm.querySelector("[data-submit]");
-      submit.disabled = true;
-      submit.textContent = "Uploading…";
-    });
-  }
 })();

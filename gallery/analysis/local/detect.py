@@ -222,7 +222,6 @@ def _load_configured_detector() -> Model:
     model = load_detector(
         _configured_model_dir(), _configured_model_dir("GALLERY_PACKAGE_DIR")
     )
-    logger.info("%s came from the %s", ONNX_NAME, model.source)
     return model
 
 

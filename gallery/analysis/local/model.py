@@ -184,7 +184,6 @@ def _configured_model_dir(setting: str = "GALLERY_MODEL_DIR") -> Path | None:
 
 def _load_configured_model() -> Model:
     model = load_model(_configured_model_dir())
-    logger.info("%s came from the %s", ONNX_NAME, model.source)
     return model
 
 

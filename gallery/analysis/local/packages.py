@@ -1,6 +1,6 @@
 """Model files that come from the npm registry, fetched once at set-up.
 
-The object detector (and the face models) ship in the npm package
+The object detector and the face models ship in the npm package
 ``@vladmandic/human`` (MIT). ``make run`` / ``make test`` call
 ``python -m gallery.analysis.local DIR``, which downloads the package's
 tarball by its pinned version, checks it against the sha512 integrity recorded
@@ -52,6 +52,10 @@ HUMAN = NpmPackage(
         "LICENSE",
         "models/centernet.json",
         "models/centernet.bin",
+        "models/blazeface.json",
+        "models/blazeface.bin",
+        "models/faceres.json",
+        "models/faceres.bin",
     ),
 )
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"

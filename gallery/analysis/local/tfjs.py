@@ -1,8 +1,9 @@
 """Convert a TensorFlow.js graph model (``model.json`` + weights) to ONNX.
 
 Only numpy and onnx are needed: no TensorFlow. The converter knows the ops of
-the models we ship (the CenterNet detector and the face descriptor of
-``@vladmandic/human``), and refuses any other op by name instead of guessing.
+the models we ship (the CenterNet detector, the BlazeFace face detector and
+the face descriptor of ``@vladmandic/human``), and refuses any other op by
+name instead of guessing.
 
 TensorFlow works in NHWC; ONNX convolutions want NCHW. The graph input is
 transposed once, every 4-D tensor inside is NCHW, and 4-D outputs are
@@ -335,6 +336,26 @@ class _Converter:
         )
         return 4
 
+    def _op_Pad(self, name, node, inputs):
+        x = self.convert(inputs[0])
+        paddings = np.asarray(self.value(inputs[1]), np.int64)  # (rank, 2), NHWC
+        if self.rank[x] == 4:
+            paddings = paddings[_NHWC_TO_NCHW]
+        pads = self.const(np.concatenate([paddings[:, 0], paddings[:, 1]]), "pads")
+        self.emit("Pad", [x, pads], name, mode="constant")
+        return self.rank[x]
+
+    def _op_Reshape(self, name, node, inputs):
+        x = self.convert(inputs[0])
+        shape = np.asarray(self.value(inputs[1]), np.int64)
+        if shape.size == 4:
+            raise NotImplementedError(f"{name}: a reshape to 4-D")
+        if self.rank[x] == 4:  # TensorFlow reshapes NHWC memory order
+            nhwc = self.fresh(name)
+            x = self.emit("Transpose", [x], nhwc, perm=_NCHW_TO_NHWC)
+        self.emit("Reshape", [x, self.const(shape, "shape")], name)
+        return int(shape.size)
+
     def _op_Equal(self, name, node, inputs):
         return self._binary("Equal", name, inputs)
 
@@ -344,6 +365,19 @@ class _Converter:
 
     def _op_Placeholder(self, name, node, inputs):
         raise AssertionError("inputs are set up before conversion")
+
+
+def _renamed(nodes: list[dict], old: str, new: str) -> list[dict]:
+    """The nodes with the tensor ``old`` called ``new``."""
+
+    def name(ref: str) -> str:
+        base, colon, port = ref.partition(":")
+        return new + colon + port if base == old else ref
+
+    return [
+        {**n, "name": name(n["name"]), "input": [name(i) for i in n.get("input", [])]}
+        for n in nodes
+    ]
 
 
 def convert(
@@ -357,8 +391,16 @@ def convert(
     """The ONNX model computing ``outputs`` (TF node name -> ONNX output name)
     from the graph's single input, both in NHWC like TensorFlow.js."""
     nodes = model_json["modelTopology"]["node"]
+    # Newer converters put the signature inside userDefinedMetadata.
+    signature = (
+        model_json.get("signature") or model_json["userDefinedMetadata"]["signature"]
+    )
+    (input_name, input_spec), *more = signature["inputs"].items()
+    input_name = input_name.split(":")[0]
+    if input_name == "input":  # the ONNX graph's own input is called that
+        nodes = _renamed(nodes, input_name, "input_nchw")
+        input_name = "input_nchw"
     c = _Converter(nodes, weights)
-    (input_name, input_spec), *more = model_json["signature"]["inputs"].items()
     if more:
         raise NotImplementedError("only single-input graphs")
     sizes = [int(d["size"]) for d in input_spec["tensorShape"]["dim"]]
@@ -370,7 +412,7 @@ def convert(
             "N" if int(d["size"]) < 0 else int(d["size"])
             for d in spec["tensorShape"]["dim"]
         ]
-        for key, spec in model_json["signature"].get("outputs", {}).items()
+        for key, spec in signature.get("outputs", {}).items()
     }
     graph_outputs = []
     for out, public in outputs.items():
