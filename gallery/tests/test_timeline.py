@@ -112,3 +112,30 @@ def test_only_the_first_photos_load_eagerly(alice_client, dated):
         dated(f"{n}.jpg", at(2026, 11, 1 + n))
     html = alice_client.get("/images/").content.decode()
     assert html.count('loading="lazy"') == 12 - 8
+
+
+def test_the_timeline_files_a_photo_under_the_day_it_was_taken(
+    alice, alice_client, dated
+):
+    old = dated("holiday.jpg", at(2026, 11, 20))
+    dated("today.jpg", at(2026, 11, 25))
+    # Taken at 23:30 on 1 August in UTC+02:00: its camera's day is 1 August.
+    taken = datetime.datetime(2025, 8, 1, 21, 30, tzinfo=datetime.UTC)
+    Image.objects.filter(pk=old.pk).update(taken_at=taken, taken_at_offset=120)
+    days = alice_client.get("/images/").context["days"]
+    assert [(day.day, [i.original_filename for i in day.images]) for day in days] == [
+        (datetime.date(2026, 11, 25), ["today.jpg"]),
+        (datetime.date(2025, 8, 1), ["holiday.jpg"]),
+    ]
+    assert selectors.timeline_months(owner=alice) == [
+        datetime.date(2026, 11, 1),
+        datetime.date(2025, 8, 1),
+    ]
+    jumped = alice_client.get("/images/?month=2025-08").context["page"].object_list
+    assert [image.original_filename for image in jumped] == ["holiday.jpg"]
+    # Ordered by upload, the headings are the upload days.
+    by_upload = alice_client.get("/images/?sort=newest").context["days"]
+    assert [day.day for day in by_upload] == [
+        datetime.date(2026, 11, 25),
+        datetime.date(2026, 11, 20),
+    ]
