@@ -45,7 +45,15 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import TAKEN_OR_UPLOADED, Face, Image, ImageEmbedding, OwnerTag, Person
+from .models import (
+    TAKEN_OR_UPLOADED,
+    Face,
+    Image,
+    ImageEmbedding,
+    OwnerLibrary,
+    OwnerTag,
+    Person,
+)
 from .storage import download_url
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -144,7 +152,7 @@ def _next_month(start: datetime.datetime) -> datetime.datetime | None:
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
-    images = Image.objects.filter(owner=owner)
+    images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.month and filters.sort == TIMELINE_SORT:
         end = _next_month(_month_start(filters.month) or timezone.now())
@@ -225,16 +233,35 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return rgb
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its total instead of counting the rows."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached property
+
+
 def image_page(
-    images: QuerySet[Image], number: str | None, *, per_page: int
+    images: QuerySet[Image],
+    number: str | None,
+    *,
+    per_page: int,
+    count: int | None = None,
 ) -> Page[Image]:
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
     order), then only the page's rows are read, so deep pages stay cheap.
+    With ``count`` (the owner's total, for an unfiltered gallery) nothing is
+    counted.
     """
     ids = images.values_list("pk", flat=True)
-    page: Page[Any] = Paginator(ids, per_page).get_page(number)
+    paginator = (
+        Paginator(ids, per_page)
+        if count is None
+        else _CountedPaginator(ids, per_page, count=count)
+    )
+    page: Page[Any] = paginator.get_page(number)
     page_ids = list(page.object_list)
     rows = Image.objects.in_bulk(page_ids)
     page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
@@ -276,7 +303,8 @@ def timeline_days(
 
 
 def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
-    """The months that hold any of the owner's images, newest first.
+    """The months that hold any of the owner's images (out of the trash),
+    newest first.
 
     A loose index scan: each step asks the owner's date index for the newest
     image before the month found last, so the cost follows the number of
@@ -287,7 +315,7 @@ def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
     zone = timezone.get_current_timezone_name()
     newest_before = (
         f"SELECT date_trunc('month', {column} AT TIME ZONE %s) FROM {table} "
-        f"WHERE owner_id = %s AND {column} < {{bound}} "
+        f"WHERE owner_id = %s AND trashed_at IS NULL AND {column} < {{bound}} "
         f"ORDER BY {column} DESC LIMIT 1"
     )
     first_bound = "'infinity'"
@@ -325,8 +353,8 @@ def image_selection(
     every result of ``filters``, or those among ``ids`` (others' are ignored)."""
     if all_results:
         return image_list(owner=owner, filters=filters)
-    return Image.objects.filter(owner=owner, pk__in=list(ids)).order_by(
-        *SORTS[DEFAULT_SORT]
+    return (
+        live_images(owner=owner).filter(pk__in=list(ids)).order_by(*SORTS[DEFAULT_SORT])
     )
 
 
@@ -346,11 +374,31 @@ def image_archive(*, images: QuerySet[Image]) -> Iterator[bytes]:
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
-    return Image.objects.filter(owner=owner, pk=image_id).first()
+    return live_images(owner=owner).filter(pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:
-    return Image.objects.filter(owner=owner).count()
+    """The owner's number of images out of the trash, from the total the
+    services keep (OwnerLibrary)."""
+    total = (
+        OwnerLibrary.objects.filter(owner=owner)
+        .values_list("image_count", flat=True)
+        .first()
+    )
+    return total or 0
+
+
+def live_images(*, owner: User) -> QuerySet[Image]:
+    """The owner's images that are not in the trash: everything a page lists,
+    searches or counts (the upload limit included)."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=True)
+
+
+def trash_list(*, owner: User) -> QuerySet[Image]:
+    """The owner's trashed images, the most recently deleted first."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=False).order_by(
+        "-trashed_at", "-id"
+    )
 
 
 def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
@@ -381,7 +429,9 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
+        [image_id for image_id, _ in ranked]
+    )
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 
@@ -414,6 +464,15 @@ def upload_limit(*, override: int | None) -> int | None:
     return limit or None
 
 
+def removes_location(*, owner: User) -> bool:
+    """Whether the owner asked for GPS positions to be removed on upload."""
+    return bool(
+        Profile.objects.filter(user=owner)
+        .values_list("remove_location", flat=True)
+        .first()
+    )
+
+
 def upload_allowance(*, owner: User) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 
@@ -428,7 +487,10 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     limit = upload_limit(override=override)
     if limit is None:
         return UploadAllowance(limit=None, left=None)
-    return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+    # Counted, not read from the kept total: the cap must hold even for rows
+    # written some other way. At most ``limit`` rows are read.
+    used = live_images(owner=owner).values("pk")[:limit].count()
+    return UploadAllowance(limit=limit, left=max(limit - used, 0))
 
 
 @dataclass(frozen=True)

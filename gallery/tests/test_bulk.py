@@ -101,17 +101,17 @@ def test_bulk_reanalysis_analyses_the_selected_photos(
     assert "Analysing 1 image again." in alice_client.get("/images/").content.decode()
 
 
-def test_bulk_reanalysis_without_a_worker_is_kept_to_a_page(
+def test_bulk_reanalysis_in_the_request_is_kept_to_a_page(
     alice_client, alice, make_upload, monkeypatch, unlimited
 ):
-    from gallery.services import analysis
+    from gallery.services import reanalysis
 
-    monkeypatch.setattr(analysis, "MAX_INLINE_REANALYSES", 2)
+    monkeypatch.setattr(reanalysis, "MAX_REANALYSES_IN_REQUEST", 2)
     for n in range(3):
         upload(alice, make_upload, f"{n}.jpg")
     alice_client.post("/images/reanalyze/", {"all_results": "1"})
     page = alice_client.get("/images/").content.decode()
-    assert "needs a background worker" in page
+    assert "Re-analysing 3 photos at once is more than 2" in page
 
 
 @pytest.mark.parametrize(
