@@ -182,7 +182,7 @@ def test_selecting_a_range_the_page_and_all_results(live_server, page_at, librar
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete", exact=True).click()
     page.wait_for_selector(".message")
-    assert "Deleted 30 images." in page.locator(".messages").inner_text()
+    assert "Moved 30 images to the trash." in page.locator(".messages").inner_text()
     assert page.locator(".tile").count() == 0
 
 
