@@ -17,10 +17,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from botocore.auth import AUTH_TYPE_MAPS, SIGV4_TIMESTAMP, S3SigV4QueryAuth
 from botocore.exceptions import NoCredentialsError
@@ -33,8 +32,6 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
-
-logger = logging.getLogger(__name__)
 
 SALT = "gallery.media"
 # URLs made within one window are the same URL (see the module docstring).
@@ -168,10 +165,21 @@ class PrivateS3Storage(S3Storage):
         return super().url(name, parameters, expire, http_method)
 
 
+def download_filename(image) -> str:
+    """The original name with the extension of the type found in the bytes.
+
+    A JPEG uploaded as ``poly.html`` downloads as ``poly.jpg``: whatever the
+    name claimed, the saved file opens as the image it is.
+    """
+    extension = PurePosixPath(image.file.name).suffix
+    stem, dot, _ = image.original_filename.rpartition(".")
+    return f"{stem if dot and stem else image.original_filename}{extension}"
+
+
 def download_url(image) -> str:
     """A short-lived URL that downloads the original under its original name."""
     disposition = content_disposition_header(
-        as_attachment=True, filename=image.original_filename
+        as_attachment=True, filename=download_filename(image)
     )
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}
@@ -192,16 +200,3 @@ def read_object(name: str) -> bytes:
         return data
     body: bytes = bucket.Object(normalize(clean_name(name))).get()["Body"].read()
     return body
-
-
-def delete_objects(names: Iterable[str]) -> None:
-    """Delete objects from the default storage, logging (not raising) failures.
-
-    Callers have already removed or never committed the rows; an object left
-    behind is an orphan that ``storage_audit`` finds.
-    """
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete %s from storage", name)
