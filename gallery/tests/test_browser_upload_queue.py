@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 
 from gallery.models import Image
 from gallery.services import image_upload
-from gallery.tests.browser import screenshot, wait_until
+from gallery.tests.browser import log_in, screenshot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUEUE_DONE = "document.querySelector('.queue.results') !== null"
@@ -31,14 +31,6 @@ def noisy_jpeg(seed: int, size: tuple[int, int] = (400, 300)) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=95)
     return out.getvalue()
-
-
-def log_in(page, base_url: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("correct horse 1")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/images/")
 
 
 def slow_uplink(page, bytes_per_second: int) -> None:
