@@ -400,6 +400,18 @@ def person_faces(*, person: Person) -> list[Face]:
     )
 
 
+def image_people(*, image: Image) -> list[Face]:
+    """The grouped faces in the image with their people, left to right."""
+    return list(
+        Face.objects.filter(
+            owner_id=image.owner_id, image=image, removed=False, person__isnull=False
+        )
+        .select_related("person")
+        .defer("descriptor", "thumbnail")
+        .order_by("left")
+    )
+
+
 def person_images(*, person: Person) -> QuerySet[Image]:
     """The photos the person is in, newest first."""
     return Image.objects.filter(

@@ -51,6 +51,12 @@ def test_a_person_names_someone_in_their_photos_and_finds_them_by_name(
     names = page.locator(".tile-name").all_inner_texts()
     assert set(names[:3]) == {"launch-day.jpg", "portrait.jpg", "together.jpg"}
 
+    page.get_by_role("link", name="together.jpg").click()
+    in_photo = page.locator(".in-photo")
+    assert in_photo.get_by_role("link", name="Eileen").is_visible()
+    assert in_photo.get_by_role("link", name="Unnamed").is_visible()
+    screenshot(page, "desktop-detail-people")
+
     phone = page_at(390, 844, is_mobile=True, has_touch=True)
     phone.context.add_cookies(page.context.cookies())
     phone.goto(live_server.url + "/people/")

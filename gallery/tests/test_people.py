@@ -259,3 +259,15 @@ def test_a_name_is_found_as_whole_words_among_others(alice_client, alice, photo)
     assert "garden.jpg" in found("mary jane at the beach")
     assert "garden.jpg" in found("MARY-JANE")
     assert "garden.jpg" not in found("mary")
+
+
+def test_the_photo_page_links_the_people_in_it(alice_client, alice, photo):
+    image = photo(alice, face(BEN, box=(0.6, 0.2, 0.2, 0.2)), face(ADA))
+    ada = Face.objects.get(image=image, left=0.3).person
+    services.person_rename(owner=alice, person_id=ada.pk, name="Ada")
+
+    page = alice_client.get(f"/images/{image.pk}/").content.decode()
+
+    people = page.split('id="in-photo-heading"')[1]
+    assert people.index("Ada") < people.index("Unnamed")  # left to right
+    assert f'href="/people/{ada.pk}/"' in people
