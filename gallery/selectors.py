@@ -355,7 +355,12 @@ class PersonSummary:
     photo_count: int
 
 
-def people_list(*, owner: User) -> list[PersonSummary]:
+# People shown on one page: named ones, then those in the most photos. A
+# library full of crowds has many one-photo strangers, not worth a page.
+PEOPLE_SHOWN = 200
+
+
+def people_list(*, owner: User, limit: int = PEOPLE_SHOWN) -> list[PersonSummary]:
     """The owner's people, named ones first (by name), then by photo count.
 
     Two queries whatever the number of people: the people with their counts,
@@ -369,6 +374,12 @@ def people_list(*, owner: User) -> list[PersonSummary]:
             )
         )
         .filter(photo_count__gt=0)
+        .order_by(
+            Case(When(name="", then=Value(1)), default=Value(0)),
+            Lower("name"),
+            "-photo_count",
+            "id",
+        )[:limit]
     )
     covers = dict(
         Face.objects.filter(owner=owner, person__in=people, removed=False)
@@ -376,13 +387,9 @@ def people_list(*, owner: User) -> list[PersonSummary]:
         .distinct("person_id")
         .values_list("person_id", "id")
     )
-    summaries = [
+    return [
         PersonSummary(p, covers[p.pk], p.photo_count) for p in people if p.pk in covers
     ]
-    summaries.sort(
-        key=lambda s: (not s.person.name, s.person.name.lower(), -s.photo_count)
-    )
-    return summaries
 
 
 def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:

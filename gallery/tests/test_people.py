@@ -271,3 +271,21 @@ def test_the_photo_page_links_the_people_in_it(alice_client, alice, photo):
     people = page.split('id="in-photo-heading"')[1]
     assert people.index("Ada") < people.index("Unnamed")  # left to right
     assert f'href="/people/{ada.pk}/"' in people
+
+
+def test_the_people_page_lists_a_bounded_number_of_people(
+    alice_client, alice, photo, django_assert_max_num_queries
+):
+    from gallery import selectors
+
+    strangers = [v / np.linalg.norm(v) for v in RNG.standard_normal((4, 1024))]
+    for stranger in strangers:
+        photo(alice, face(stranger))
+    named = person_of(photo(alice, face(ADA)))
+    services.person_rename(owner=alice, person_id=named.pk, name="Ada")
+
+    shown = selectors.people_list(owner=alice, limit=3)
+
+    assert [s.person.name for s in shown] == ["Ada", "", ""]
+    with django_assert_max_num_queries(8):
+        assert alice_client.get("/people/").status_code == 200
