@@ -18,6 +18,16 @@ class SignupForm(AllauthSignupForm):
         ].help_text = "Only used to reset a forgotten password; you can add it later."
 
 
+class PhotoSettingsForm(forms.Form):
+    remove_location = forms.BooleanField(
+        required=False,
+        label="Remove location from originals on upload",
+        help_text="The GPS position is blanked in each photo's file as it is "
+        "stored; everything else in the file stays as it was. Photos already "
+        "in your library keep theirs.",
+    )
+
+
 class DeleteAccountForm(forms.Form):
     """Deleting an account asks for the account's password again."""
 

@@ -19,6 +19,11 @@ class Profile(models.Model):
         help_text="Images this user may keep. Empty: the site default "
         "(GALLERY_UPLOAD_LIMIT); 0: no limit.",
     )
+    # Read through gallery.selectors.removes_location by the upload service.
+    remove_location = models.BooleanField(
+        default=False,
+        help_text="Blank the GPS position in originals as they are uploaded.",
+    )
 
     # Find faces in this user's photos and group them into people. Turning it
     # off deletes every face and person (gallery.services.people).

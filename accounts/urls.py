@@ -9,5 +9,6 @@ from . import views
 urlpatterns = [
     path("", views.account, name="account"),
     path("delete/", views.account_delete, name="account_delete"),
+    path("photos/", views.account_photos, name="account_photos"),
     path("", include("allauth.urls")),
 ]

@@ -77,6 +77,8 @@ class Image(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     # The rest of what gallery.camera reads (altitude, software, …).
     camera_details = models.JSONField(default=dict, blank=True)
+    # Set while the image is in the trash (gallery.services.trash).
+    trashed_at = models.DateTimeField(null=True, blank=True)
 
     analysis_status = models.CharField(
         max_length=10, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING
@@ -126,6 +128,12 @@ class Image(models.Model):
                 name="image_owner_taken",
             ),
             models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
+            # The trash page and the purge read only trashed rows.
+            models.Index(
+                fields=["owner", "-trashed_at"],
+                name="image_owner_trashed",
+                condition=models.Q(trashed_at__isnull=False),
+            ),
             GinIndex(fields=["facet_keys"], name="image_facet_keys"),
             GinIndex(fields=["search_vector"], name="image_search_vector"),
             models.Index(

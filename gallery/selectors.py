@@ -102,7 +102,7 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
     """The owner's images matching the filters, in the chosen order."""
     filters = filters or ImageFilters()
-    images = Image.objects.filter(owner=owner)
+    images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
@@ -207,11 +207,24 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     """The owner's image with this id; None for a missing or another's image."""
-    return Image.objects.filter(owner=owner, pk=image_id).first()
+    return live_images(owner=owner).filter(pk=image_id).first()
 
 
 def image_count(*, owner: User) -> int:
-    return Image.objects.filter(owner=owner).count()
+    return live_images(owner=owner).count()
+
+
+def live_images(*, owner: User) -> QuerySet[Image]:
+    """The owner's images that are not in the trash: everything a page lists,
+    searches or counts (the upload limit included)."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=True)
+
+
+def trash_list(*, owner: User) -> QuerySet[Image]:
+    """The owner's trashed images, the most recently deleted first."""
+    return Image.objects.filter(owner=owner, trashed_at__isnull=False).order_by(
+        "-trashed_at", "-id"
+    )
 
 
 def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
@@ -238,7 +251,9 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.in_bulk([image_id for image_id, _ in ranked])
+    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
+        [image_id for image_id, _ in ranked]
+    )
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 
@@ -269,6 +284,15 @@ def upload_limit(*, override: int | None) -> int | None:
     """The limit for a user's override (None: the site's); None means no limit."""
     limit = settings.GALLERY_UPLOAD_LIMIT if override is None else override
     return limit or None
+
+
+def removes_location(*, owner: User) -> bool:
+    """Whether the owner asked for GPS positions to be removed on upload."""
+    return bool(
+        Profile.objects.filter(user=owner)
+        .values_list("remove_location", flat=True)
+        .first()
+    )
 
 
 def upload_allowance(*, owner: User) -> UploadAllowance:
@@ -370,7 +394,9 @@ def people_list(*, owner: User, limit: int = PEOPLE_SHOWN) -> list[PersonSummary
         Person.objects.filter(owner=owner)
         .annotate(
             photo_count=Count(
-                "faces__image", filter=Q(faces__removed=False), distinct=True
+                "faces__image",
+                filter=Q(faces__removed=False, faces__image__trashed_at__isnull=True),
+                distinct=True,
             )
         )
         .filter(photo_count__gt=0)
@@ -382,7 +408,12 @@ def people_list(*, owner: User, limit: int = PEOPLE_SHOWN) -> list[PersonSummary
         )[:limit]
     )
     covers = dict(
-        Face.objects.filter(owner=owner, person__in=people, removed=False)
+        Face.objects.filter(
+            owner=owner,
+            person__in=people,
+            removed=False,
+            image__trashed_at__isnull=True,
+        )
         .order_by("person_id", "-confidence", "id")
         .distinct("person_id")
         .values_list("person_id", "id")
@@ -400,7 +431,12 @@ def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
 def person_faces(*, person: Person) -> list[Face]:
     """The person's faces with their images, newest photo first."""
     return list(
-        Face.objects.filter(owner_id=person.owner_id, person=person, removed=False)
+        Face.objects.filter(
+            owner_id=person.owner_id,
+            person=person,
+            removed=False,
+            image__trashed_at__isnull=True,
+        )
         .select_related("image")
         .defer("descriptor", "thumbnail")
         .order_by("-image__created_at", "id")
@@ -420,9 +456,10 @@ def image_people(*, image: Image) -> list[Face]:
 
 
 def person_images(*, person: Person) -> QuerySet[Image]:
-    """The photos the person is in, newest first."""
+    """The photos the person is in (not in the trash), newest first."""
     return Image.objects.filter(
         owner_id=person.owner_id,
+        trashed_at__isnull=True,
         pk__in=Face.objects.filter(person=person, removed=False).values("image_id"),
     ).order_by("-created_at", "-id")
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from .analysis import AnalysisError
 from .models import Image
-from .services import image_analyze
+from .services import image_analyze, trash_purge
 from .services.analysis import ANALYSIS_TASK
 
 MAX_RETRIES = 5
@@ -30,3 +30,9 @@ def analyze_image(self, image_id: str) -> str:
             exc=error, countdown=retry_delay(error, self.request.retries)
         ) from error
     return image.analysis_status
+
+
+@shared_task(name="gallery.purge_trash")
+def purge_trash() -> int:
+    """What `manage.py purge_trash` does, for a Celery beat schedule."""
+    return trash_purge()

@@ -71,6 +71,7 @@ def image_list(request):
                 for name in ("q", "tag", "color")
             },
             "uploads_left": _uploads_left(request.user),
+            "trash_days": settings.GALLERY_TRASH_DAYS,
         },
     )
 
@@ -117,6 +118,15 @@ class UploadResult:
     existing: Image | None = None
     # Worth sending again as it is (the store did not answer).
     retryable: bool = False
+
+    @property
+    def existing_url(self) -> str:
+        """Where the copy already in the library is: its page, or the trash."""
+        if self.existing is None:
+            return ""
+        if self.existing.trashed_at is not None:
+            return reverse("gallery:trash")
+        return reverse("gallery:detail", args=[self.existing.pk])
 
 
 def _upload_one(user, file) -> UploadResult:
@@ -180,7 +190,11 @@ def image_upload_file(request):
         "message": result.error or "Stored.",
         "retryable": result.retryable,
         "image_id": str(shown.pk) if shown else None,
-        "url": reverse("gallery:detail", args=[shown.pk]) if shown else None,
+        "url": (
+            reverse("gallery:detail", args=[result.image.pk])
+            if result.image
+            else result.existing_url or None
+        ),
         "thumbnail_url": shown.display_url if shown else None,
         "uploads_left": _uploads_left(request.user),
     }
@@ -201,6 +215,7 @@ def image_detail(request, image_id):
             "near_duplicates": selectors.near_duplicates(image=image),
             "camera": selectors.image_camera_details(image=image, viewer=request.user),
             "people_in_photo": selectors.image_people(image=image),
+            "trash_days": settings.GALLERY_TRASH_DAYS,
         },
     )
 
@@ -224,33 +239,108 @@ def image_similar(request, image_id):
 @require_POST
 def image_delete(request, image_id):
     image = _get_image_for_owner(request, image_id)
-    services.image_delete(image=image)
-    messages.success(request, f"Deleted {image.original_filename}.")
+    services.images_trash(owner=request.user, ids=[image.pk])
+    if services.trash_enabled():
+        messages.success(request, f"Moved {image.original_filename} to the trash.")
+    else:
+        messages.success(request, f"Deleted {image.original_filename}.")
     return redirect("gallery:list")
 
 
 @login_required
 @require_POST
 def image_delete_many(request):
+    ids = _selected_ids(request)
+    if ids is None:
+        return redirect("gallery:list")
+    count = services.images_trash(owner=request.user, ids=ids)
+    messages.success(request, _deleted(count))
+    return redirect("gallery:list")
+
+
+def _selected_ids(request) -> list | None:
+    """The ids a bulk form selected; None (with the reason shown) when invalid."""
     form = BulkDeleteForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
-        return redirect("gallery:list")
-    count = services.image_delete_for_owner(
-        owner=request.user, ids=form.cleaned_data["ids"]
-    )
-    messages.success(request, f"Deleted {count} image{'s' if count != 1 else ''}.")
-    return redirect("gallery:list")
+        return None
+    return form.cleaned_data["ids"]
+
+
+def _images(count: int) -> str:
+    return f"{count} image{'s' if count != 1 else ''}"
+
+
+def _deleted(count: int) -> str:
+    if services.trash_enabled():
+        return f"Moved {_images(count)} to the trash."
+    return f"Deleted {_images(count)}."
 
 
 @login_required
 def image_delete_all(request):
     count = selectors.image_count(owner=request.user)
     if request.method == "POST":
-        deleted = services.image_delete_all(owner=request.user)
-        messages.success(request, f"Deleted all {deleted} of your images.")
+        deleted = services.images_trash_all(owner=request.user)
+        if services.trash_enabled():
+            messages.success(request, _deleted(deleted))
+        else:
+            messages.success(request, f"Deleted all {deleted} of your images.")
         return redirect("gallery:list")
-    return render(request, "gallery/delete_all.html", {"count": count})
+    return render(
+        request,
+        "gallery/delete_all.html",
+        {"count": count, "trash_days": settings.GALLERY_TRASH_DAYS},
+    )
+
+
+@login_required
+@require_GET
+def trash(request):
+    page = selectors.image_page(
+        selectors.trash_list(owner=request.user),
+        request.GET.get("page"),
+        per_page=settings.GALLERY_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "gallery/trash.html",
+        {"page": page, "trash_days": settings.GALLERY_TRASH_DAYS},
+    )
+
+
+@login_required
+@require_POST
+def trash_restore(request):
+    ids = _selected_ids(request)
+    if ids is None:
+        return redirect("gallery:trash")
+    try:
+        count = services.images_restore(owner=request.user, ids=ids)
+    except services.RestoreOverLimit as refused:
+        messages.error(request, str(refused))
+        return redirect("gallery:trash")
+    messages.success(request, f"Restored {_images(count)}.")
+    return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def trash_delete(request):
+    ids = _selected_ids(request)
+    if ids is None:
+        return redirect("gallery:trash")
+    count = services.trash_delete(owner=request.user, ids=ids)
+    messages.success(request, f"Deleted {_images(count)} for good.")
+    return redirect("gallery:trash")
+
+
+@login_required
+@require_POST
+def trash_empty(request):
+    count = services.trash_empty(owner=request.user)
+    messages.success(request, f"Deleted {_images(count)} for good.")
+    return redirect("gallery:trash")
 
 
 @login_required

@@ -210,6 +210,9 @@ GALLERY_MAX_DECODE_MB = env_int("GALLERY_MAX_DECODE_MB", 256, minimum=1)
 GALLERY_MAX_FILES_PER_REQUEST = env_int("GALLERY_MAX_FILES_PER_REQUEST", 20, minimum=1)
 GALLERY_MAX_REQUEST_MB = env_int("GALLERY_MAX_REQUEST_MB", 100, minimum=1)
 GALLERY_PAGE_SIZE = 24
+# Days a deleted image waits in the trash before `manage.py purge_trash`
+# deletes it for good; 0: no trash, deleting is at once.
+GALLERY_TRASH_DAYS = env_int("GALLERY_TRASH_DAYS", 30, minimum=0)
 GALLERY_ANALYZER = env_choice(
     "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
 )

@@ -2,8 +2,10 @@
 
 uploads: storing new images; analysis: running and recording analysis;
 indexing: the derived fields search and similarity read; deletion: removing
-images, users and their objects; audit: storage and rows that lost each other;
-people: faces grouped into people and the owner's corrections.
+images, users and their objects; trash: deleting that can be undone for a
+while; imports: folders of photos through the upload service; audit: storage
+and rows that lost each other; people: faces grouped into people and the
+owner's corrections.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .deletion import (
     image_delete_many,
     user_delete,
 )
+from .imports import ImportSummary, image_import, images_import, import_paths
 from .indexing import image_index
 from .people import (
     PersonError,
@@ -24,6 +27,16 @@ from .people import (
     face_remove,
     people_merge,
     person_rename,
+)
+from .trash import (
+    RestoreOverLimit,
+    images_restore,
+    images_trash,
+    images_trash_all,
+    trash_delete,
+    trash_empty,
+    trash_enabled,
+    trash_purge,
 )
 from .uploads import (
     DuplicateImage,
@@ -38,7 +51,9 @@ from .uploads import (
 __all__ = [
     "ANALYSIS_FIELDS",
     "DuplicateImage",
+    "ImportSummary",
     "PersonError",
+    "RestoreOverLimit",
     "StorageUnavailable",
     "UploadLimitReached",
     "UploadRefused",
@@ -51,11 +66,21 @@ __all__ = [
     "image_delete_all",
     "image_delete_for_owner",
     "image_delete_many",
+    "image_import",
     "image_index",
     "image_renditions_rebuild",
     "image_upload",
+    "images_import",
+    "images_restore",
+    "images_trash",
+    "images_trash_all",
+    "import_paths",
     "people_merge",
     "person_rename",
     "storage_audit",
+    "trash_delete",
+    "trash_empty",
+    "trash_enabled",
+    "trash_purge",
     "user_delete",
 ]

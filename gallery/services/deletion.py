@@ -28,8 +28,11 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
     with transaction.atomic():
         tags_by_owner: dict[int, list[str]] = {}
         locked = Image.objects.select_for_update().filter(pk__in=ids)
-        for owner_id, tag_names in locked.values_list("owner_id", "tag_names"):
-            tags_by_owner.setdefault(owner_id, []).extend(tag_names)
+        rows = locked.values_list("owner_id", "tag_names", "trashed_at")
+        for owner_id, tag_names, trashed_at in rows:
+            # A trashed image's tags left the counts when it was trashed.
+            counted = tag_names if trashed_at is None else []
+            tags_by_owner.setdefault(owner_id, []).extend(counted)
         images_unindex(image_ids=ids, tags_by_owner=tags_by_owner)
         count, _ = Image.objects.filter(pk__in=ids).delete()
         transaction.on_commit(lambda: delete_objects(names))

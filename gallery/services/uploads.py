@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import unicodedata
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 
 from ..camera import image_fields, read_camera_metadata, upright_size
 from ..imaging import make_renditions, sha256_of
+from ..location import LocationNotRemoved, without_location
 from ..models import Image
-from ..selectors import upload_allowance
+from ..selectors import removes_location, upload_allowance
 from ..storage import delete_objects
 from ..validators import refusal_for, validate_image_file
 from .analysis import image_analysis_schedule
@@ -45,7 +49,10 @@ class DuplicateImage(UploadRefused):
     code = "duplicate"
 
     def __init__(self, existing: Image) -> None:
-        super().__init__("You already have this image.")
+        if existing.trashed_at is None:
+            super().__init__("You already have this image.")
+        else:
+            super().__init__("This image is in your trash: restore it from there.")
         self.existing = existing
 
 
@@ -75,8 +82,10 @@ def clean_filename(name: str) -> str:
     return name or "untitled"
 
 
-def image_upload(*, owner: User, file: File) -> Image:
+def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Image:
     """Validate, store and record one uploaded file, then analyse it.
+
+    ``enforce_limit=False`` lets an operator's import pass the owner's cap.
 
     Raises ValidationError for a file that is not an acceptable image and
     UploadRefused (UploadLimitReached, DuplicateImage, StorageUnavailable)
@@ -85,11 +94,24 @@ def image_upload(*, owner: User, file: File) -> Image:
     # Before any pixel is decoded: a user at the cap is answered at once.
     # (Checked again under the lock below, where parallel uploads count.)
     allowance = upload_allowance(owner=owner)
-    if allowance.reached and allowance.limit is not None:
+    if enforce_limit and allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
     info = validate_image_file(file)
     camera = read_camera_metadata(file)
     width, height = upright_size((info.width, info.height), camera.orientation)
+    # The hash of the file as sent: sending it again is recognised even when
+    # its stored copy lost its location below.
+    sha256 = sha256_of(file)
+    if camera.has_location and removes_location(owner=owner):
+        file = _without_location(file)
+        camera = replace(
+            camera,
+            latitude=None,
+            longitude=None,
+            extra={
+                key: value for key, value in camera.extra.items() if key != "altitude"
+            },
+        )
     image = Image(
         owner=owner,
         original_filename=clean_filename(file.name or ""),
@@ -97,7 +119,7 @@ def image_upload(*, owner: User, file: File) -> Image:
         size_bytes=file.size,
         width=width,
         height=height,
-        sha256=sha256_of(file),
+        sha256=sha256,
         **image_fields(camera),
     )
     try:
@@ -112,7 +134,7 @@ def image_upload(*, owner: User, file: File) -> Image:
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
-            _refuse_duplicate_or_over_limit(image)
+            _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
             # The objects are written inside the lock: a slow store delays only
             # this user's other uploads, and a failure here leaves no row.
             try:
@@ -137,14 +159,31 @@ def image_upload(*, owner: User, file: File) -> Image:
     return image
 
 
-def _refuse_duplicate_or_over_limit(image: Image) -> None:
-    mine = Image.objects.filter(owner_id=image.owner_id)
-    existing = mine.filter(sha256=image.sha256).first()
+def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> None:
+    # The trash included: the same bytes again point to the trashed copy.
+    mine = Image.objects.filter(owner_id=image.owner_id, sha256=image.sha256)
+    existing = mine.order_by(F("trashed_at").asc(nulls_first=True)).first()
     if existing is not None:
         raise DuplicateImage(existing)
+    if not enforce_limit:
+        return
     allowance = upload_allowance(owner=image.owner)
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
+
+
+def _without_location(file: File) -> File:
+    """The file with its GPS position blanked, the same size, every other byte
+    kept (gallery.location)."""
+    try:
+        data = without_location(_read_all(file))
+    except LocationNotRemoved:
+        raise ValidationError(
+            "This file keeps its location in a way we cannot remove, and you "
+            "asked for locations to be removed, so it was not stored.",
+            code="location_kept",
+        ) from None
+    return ContentFile(data, name=file.name)
 
 
 def _read_all(file: File) -> bytes:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from PIL import Image as PILImage
 
+from gallery import formats  # noqa: F401  (HEIC/HEIF for Pillow)
+
 
 def encoded(image: PILImage.Image, fmt: str, **params) -> bytes:
     out = io.BytesIO()
@@ -38,6 +40,9 @@ def still_images() -> dict[str, bytes]:
         "picture.webp": encoded(picture, "WEBP"),
         "picture.bmp": encoded(picture, "BMP"),
         "picture.tiff": encoded(picture, "TIFF"),
+        # Phone formats: HEIC (pillow-heif) and AVIF (Pillow's own).
+        "picture.heic": encoded(picture, "HEIF"),
+        "picture.avif": encoded(picture, "AVIF"),
     }
 
 

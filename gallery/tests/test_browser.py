@@ -125,7 +125,7 @@ def test_a_person_searches_filters_and_deletes_several(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete selected").click()
     page.wait_for_selector(".message")
-    assert "Deleted 2 images." in page.locator(".messages").inner_text()
+    assert "Moved 2 images to the trash." in page.locator(".messages").inner_text()
     assert page.locator(".tile-name").all_inner_texts() == ["beach-sunset.jpg"]
 
     page.get_by_role("link", name="beach-sunset.jpg").click()

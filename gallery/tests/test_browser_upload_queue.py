@@ -16,6 +16,11 @@ from gallery.tests.browser import screenshot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUEUE_DONE = "document.querySelector('.queue.results') !== null"
+# Some file part-way through its upload.
+MID_BATCH = (
+    "[...document.querySelectorAll('.queue-bar')]"
+    ".some(bar => bar.value > 5 && bar.value < 95)"
+)
 
 
 def noisy_jpeg(seed: int, size: tuple[int, int] = (400, 300)) -> bytes:
@@ -96,11 +101,7 @@ def test_twelve_dropped_photos_show_progress_and_their_results(
     page.get_by_role("button", name="Upload").click()
 
     # Mid-batch: a few files on their way, each with its own bar.
-    wait_until(
-        page,
-        "[...document.querySelectorAll('.queue-bar')]"
-        ".some(bar => bar.value > 5 && bar.value < 95)",
-    )
+    wait_until(page, MID_BATCH)
     assert 1 <= states(page).count("sending") <= 3
     screenshot(page, "desktop-upload-queue-mid-batch")
 
@@ -132,11 +133,7 @@ def test_a_phone_sees_the_queue_mid_batch(live_server, page_at, alice):
     drop_files(page, {f"PXL_2024{n}.jpg": noisy_jpeg(100 + n) for n in range(3)})
     slow_uplink(page, 150 * 1024)
     page.get_by_role("button", name="Upload").click()
-    wait_until(
-        page,
-        "[...document.querySelectorAll('.queue-bar')]"
-        ".some(bar => bar.value > 5 && bar.value < 95)",
-    )
+    wait_until(page, MID_BATCH)
     screenshot(page, "phone-upload-queue-mid-batch")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     wait_until(page, QUEUE_DONE, timeout=60)

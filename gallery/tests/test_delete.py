@@ -12,6 +12,12 @@ from gallery.storage import PrivateFileSystemStorage
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_trash(settings):
+    """Deleting at once (GALLERY_TRASH_DAYS=0); the trash has test_trash.py."""
+    settings.GALLERY_TRASH_DAYS = 0
+
+
 def objects_of(image):
     return [image.file.name, image.preview.name, image.thumbnail.name]
 

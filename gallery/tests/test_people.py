@@ -289,3 +289,14 @@ def test_the_people_page_lists_a_bounded_number_of_people(
     assert [s.person.name for s in shown] == ["Ada", "", ""]
     with django_assert_max_num_queries(8):
         assert alice_client.get("/people/").status_code == 200
+
+
+def test_photos_in_the_trash_leave_the_people_pages(alice_client, alice, photo):
+    kept = photo(alice, face(ADA), name="kept.jpg")
+    trashed = photo(alice, face(ADA), name="trashed.jpg")
+    person = person_of(kept)
+    services.images_trash(owner=alice, ids=[trashed.pk])
+
+    page = alice_client.get(f"/people/{person.pk}/").content.decode()
+    assert "kept.jpg" in page and "trashed.jpg" not in page
+    assert "1 photo<" in alice_client.get("/people/").content.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import time
 import urllib.error
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
 
 from gallery import services
 from gallery.models import Image
@@ -85,7 +87,10 @@ def test_a_tampered_presigned_url_is_refused(s3, alice, make_upload):
     assert status == 403
 
 
-def test_deleting_the_image_removes_its_objects(s3, alice, alice_client, make_upload):
+def test_deleting_the_image_removes_its_objects(
+    s3, alice, alice_client, make_upload, settings
+):
+    settings.GALLERY_TRASH_DAYS = 0  # at once; the trash is tested below
     image = services.image_upload(owner=alice, file=make_upload())
     alice_client.post(f"/images/{image.id}/delete/")
     client = s3.client()
@@ -129,3 +134,30 @@ def test_healthz_reports_an_unreachable_store(s3, settings, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["storage"].startswith("error")
+
+
+def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
+    kept = services.image_upload(owner=alice, file=make_upload("kept.jpg"))
+    purged = services.image_upload(owner=alice, file=make_upload("purged.jpg"))
+    alice_client.post("/images/delete/", {"ids": [kept.id, purged.id]})
+    client = s3.client()
+    keys = {
+        image.pk: [image.file.name, image.preview.name, image.thumbnail.name]
+        for image in (kept, purged)
+    }
+    for image_keys in keys.values():  # trashed: still stored
+        for key in image_keys:
+            client.head_object(Bucket=s3.bucket, Key=key)
+    alice_client.post("/images/trash/restore/", {"ids": [kept.id]})
+    Image.objects.filter(pk=purged.pk).update(
+        trashed_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    call_command("purge_trash", stdout=io.StringIO())
+    assert list(Image.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert alice_client.get(f"/images/{kept.id}/").status_code == 200
+    for key in keys[kept.pk]:
+        client.head_object(Bucket=s3.bucket, Key=key)
+    for key in keys[purged.pk]:
+        with pytest.raises(ClientError) as error:
+            client.head_object(Bucket=s3.bucket, Key=key)
+        assert error.value.response["Error"]["Code"] == "404"

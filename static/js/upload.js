@@ -31,7 +31,7 @@
 
   var LABELS = {
     waiting: "Waiting", sending: "Sending…", stored: "Stored",
-    duplicate: "Already in your library", refused: "Not stored",
+    duplicate: "Not stored", refused: "Not stored",
     failed: "Not sent", cancelled: "Cancelled"
   };
 
