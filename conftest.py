@@ -53,6 +53,9 @@ def _test_settings(settings, tmp_path, model_cache_dir):
     }
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CELERY_BROKER_URL = ""
+    # Renditions and analysis inside the request, so that a test sees them at
+    # once; the background worker has its own tests (test_processing).
+    settings.GALLERY_PROCESSING = "request"
     # Analysis has its own tests; elsewhere it is off unless a test turns it on.
     settings.GALLERY_ANALYZER = "none"
     settings.GALLERY_MODEL_DIR = model_cache_dir

@@ -140,6 +140,9 @@ SELECT id, owner_id, {value} FROM stage WHERE embedding IS NOT NULL"""
 TAG_COUNTS = """INSERT INTO gallery_ownertag (owner_id, name, image_count)
 SELECT owner_id, tag, count(*) FROM gallery_image, unnest(tag_names) AS tag
 GROUP BY owner_id, tag"""
+LIBRARY_TOTALS = """INSERT INTO gallery_ownerlibrary (owner_id, image_count)
+SELECT owner_id, count(*) FROM gallery_image WHERE trashed_at IS NULL
+GROUP BY owner_id"""
 
 
 def fill(dsn: str, rows: int) -> dict:
@@ -207,6 +210,7 @@ def fill(dsn: str, rows: int) -> dict:
     )
     cur.execute(EMBEDDINGS.format(column=column, value=value))
     cur.execute(TAG_COUNTS)
+    cur.execute(LIBRARY_TOTALS)
     inserted = time.perf_counter()
     for _, definition in indexes:
         cur.execute(definition)

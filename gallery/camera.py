@@ -296,6 +296,11 @@ def read_camera_metadata(file) -> CameraMetadata:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             with PILImage.open(file) as image:
+                if image.format == "PNG" and "exif" not in image.info:
+                    # Pillow would decode every pixel to look for an eXIf
+                    # chunk after the image data (rare): the upload request
+                    # decodes an image once, to validate it, and no more.
+                    return CameraMetadata()
                 return camera_metadata(image)
     except Exception:  # validated already: a reader quirk only loses the EXIF
         return CameraMetadata()

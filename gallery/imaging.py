@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 
@@ -29,20 +30,49 @@ def sha256_of(file) -> str:
 def make_renditions(file) -> dict[str, bytes]:
     """JPEGs of RENDITION_SIZES, upright and in RGB, from one decode."""
     file.seek(0)
-    with PILImage.open(file) as image:
-        image.draft("RGB", RENDITION_SIZES["preview"])
-        current = ImageOps.exif_transpose(image)
-        current = to_rgb(current)
-        renditions = {}
-        for name, size in RENDITION_SIZES.items():
-            # Each smaller rendition is made from the one before it.
-            current = current.copy()
-            current.thumbnail(size)
-            out = io.BytesIO()
-            current.save(out, "JPEG", quality=82, optimize=True)
-            renditions[name] = out.getvalue()
+    upright = decode_upright(file.read(), min_side=max(RENDITION_SIZES["preview"]))
     file.seek(0)
+    return renditions_of(upright)
+
+
+def renditions_of(upright: PILImage.Image) -> dict[str, bytes]:
+    """JPEGs of RENDITION_SIZES from an upright RGB image (see decode_upright)."""
+    current = upright
+    renditions = {}
+    for name, size in RENDITION_SIZES.items():
+        # Each smaller rendition is made from the one before it.
+        current = current.copy()
+        current.thumbnail(size)
+        out = io.BytesIO()
+        current.save(out, "JPEG", quality=82, optimize=True)
+        renditions[name] = out.getvalue()
     return renditions
+
+
+def decode_upright(data: bytes, *, min_side: int) -> PILImage.Image:
+    """Decode ``data`` once into upright 8-bit RGB.
+
+    JPEGs are decoded at the strongest reduction libjpeg offers (1/2, 1/4,
+    1/8) that keeps the longer side at least ``min_side``, far cheaper than
+    decoding everything and resizing; other formats at full size. Broken EXIF
+    leaves the image as stored. Raises what Pillow raises for bad data.
+    """
+    with PILImage.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        longer = max(width, height)
+        if longer > min_side:
+            ratio = min_side / longer
+            image.draft(
+                "RGB", (max(1, int(width * ratio)), max(1, int(height * ratio)))
+            )
+        image.load()
+        upright: PILImage.Image = image
+        with contextlib.suppress(Exception):
+            upright = ImageOps.exif_transpose(image)
+        rgb = to_rgb(upright)
+        if rgb is image:
+            rgb = image.copy()  # outlive the file it was decoded from
+        return rgb
 
 
 def to_rgb(image: PILImage.Image) -> PILImage.Image:

@@ -113,6 +113,12 @@ class Image(models.Model):
     facet_keys = ArrayField(
         models.CharField(max_length=150), default=list, blank=True, editable=False
     )
+    # True from the upload until its renditions and analysis are stored: the
+    # row is the background job (gallery.services.processing), so a job can
+    # never be lost apart from its image.
+    processing = models.BooleanField(default=False, editable=False)
+    # Claims of the job so far; a job that keeps killing its worker stops.
+    processing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -140,6 +146,12 @@ class Image(models.Model):
                 fields=["owner", "original_filename"], name="image_owner_name"
             ),
             models.Index(fields=["owner", "size_bytes"], name="image_owner_size"),
+            # The background queue, oldest first; empty when the worker keeps up.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(processing=True),
+                name="image_processing_queue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +160,11 @@ class Image(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.analysis_status in (AnalysisStatus.PENDING, AnalysisStatus.RUNNING)
+
+    @property
+    def awaits_thumbnail(self) -> bool:
+        """The background worker has not stored the renditions yet."""
+        return self.processing and not self.thumbnail
 
     @property
     def display_url(self) -> str:
@@ -215,6 +232,25 @@ class ImageTextEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"Text embedding of {self.image_id}"
+
+
+class OwnerLibrary(models.Model):
+    """How many images an owner has: the gallery's total.
+
+    Kept by the services that store and delete images (gallery.services.indexing
+    .count_images), so a page view never counts the library.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    image_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.image_count} images"
 
 
 class OwnerTag(models.Model):

@@ -42,7 +42,15 @@ from .colorspace import (
     parse_hex,
     rgb_to_lab,
 )
-from .models import TAKEN_OR_UPLOADED, Face, Image, ImageEmbedding, OwnerTag, Person
+from .models import (
+    TAKEN_OR_UPLOADED,
+    Face,
+    Image,
+    ImageEmbedding,
+    OwnerLibrary,
+    OwnerTag,
+    Person,
+)
 from .storage import download_url
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -179,16 +187,35 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return rgb
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its total instead of counting the rows."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached property
+
+
 def image_page(
-    images: QuerySet[Image], number: str | None, *, per_page: int
+    images: QuerySet[Image],
+    number: str | None,
+    *,
+    per_page: int,
+    count: int | None = None,
 ) -> Page[Image]:
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
     order), then only the page's rows are read, so deep pages stay cheap.
+    With ``count`` (the owner's total, for an unfiltered gallery) nothing is
+    counted.
     """
     ids = images.values_list("pk", flat=True)
-    page: Page[Any] = Paginator(ids, per_page).get_page(number)
+    paginator = (
+        Paginator(ids, per_page)
+        if count is None
+        else _CountedPaginator(ids, per_page, count=count)
+    )
+    page: Page[Any] = paginator.get_page(number)
     page_ids = list(page.object_list)
     rows = Image.objects.in_bulk(page_ids)
     page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
@@ -211,7 +238,14 @@ def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
 
 
 def image_count(*, owner: User) -> int:
-    return live_images(owner=owner).count()
+    """The owner's number of images out of the trash, from the total the
+    services keep (OwnerLibrary)."""
+    total = (
+        OwnerLibrary.objects.filter(owner=owner)
+        .values_list("image_count", flat=True)
+        .first()
+    )
+    return total or 0
 
 
 def live_images(*, owner: User) -> QuerySet[Image]:
@@ -309,7 +343,10 @@ def upload_allowance(*, owner: User) -> UploadAllowance:
     limit = upload_limit(override=override)
     if limit is None:
         return UploadAllowance(limit=None, left=None)
-    return UploadAllowance(limit=limit, left=max(limit - image_count(owner=owner), 0))
+    # Counted, not read from the kept total: the cap must hold even for rows
+    # written some other way. At most ``limit`` rows are read.
+    used = live_images(owner=owner).values("pk")[:limit].count()
+    return UploadAllowance(limit=limit, left=max(limit - used, 0))
 
 
 @dataclass(frozen=True)

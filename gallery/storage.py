@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from storages.utils import clean_name
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class PrivateFileSystemStorage(FileSystemStorage):
     def __init__(self, **kwargs):
         kwargs.setdefault("location", settings.MEDIA_ROOT)
         kwargs.pop("base_url", None)
+        # Keys are made of ids, as on S3: a rendition written again by a
+        # restarted job replaces itself instead of leaving an orphan beside it.
+        kwargs.setdefault("allow_overwrite", True)
         super().__init__(**kwargs)
 
     def url(self, name: str | None, parameters: dict[str, str] | None = None) -> str:
@@ -89,6 +93,22 @@ def download_url(image) -> str:
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}
     )
+
+
+def read_object(name: str) -> bytes:
+    """The bytes of a stored object, in one request on S3.
+
+    django-storages' S3 files send a HEAD when opened and another before the
+    download; the object's key is known, so a single GET does.
+    """
+    bucket = getattr(default_storage, "bucket", None)
+    normalize = getattr(default_storage, "_normalize_name", None)
+    if bucket is None or normalize is None:
+        with default_storage.open(name, "rb") as stored:
+            data: bytes = stored.read()
+        return data
+    body: bytes = bucket.Object(normalize(clean_name(name))).get()["Body"].read()
+    return body
 
 
 def delete_objects(names: Iterable[str]) -> None:

@@ -52,7 +52,11 @@ def image_list(request):
     filters = selectors.image_filters(request.GET)
     images = selectors.image_list(owner=request.user, filters=filters)
     page = selectors.image_page(
-        images, request.GET.get("page"), per_page=settings.GALLERY_PAGE_SIZE
+        images,
+        request.GET.get("page"),
+        per_page=settings.GALLERY_PAGE_SIZE,
+        # Unfiltered, the owner's kept total; a search counts its matches.
+        count=None if filters.active else selectors.image_count(owner=request.user),
     )
     for error in filters.errors:
         messages.error(request, error)

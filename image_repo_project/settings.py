@@ -176,7 +176,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": IMAGE_URL_MAX_AGE,
-            "file_overwrite": False,
+            # Keys are made of ids (gallery.models.storage_key): a key is never
+            # taken by another file, so no existence HEAD before each write,
+            # and a rendition written again replaces itself.
+            "file_overwrite": True,
             "object_parameters": {"ServerSideEncryption": "AES256"},
         },
     }
@@ -235,7 +238,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = GALLERY_MAX_FILES_PER_REQUEST
 
-# Celery: analysis runs inline unless a broker is configured.
+# Renditions and analysis: "worker" runs them after the response, on the
+# background worker (`manage.py process_images`, or Celery when a broker is
+# set); "request" runs them inside the upload request, as the original app did.
+GALLERY_PROCESSING = env_choice("GALLERY_PROCESSING", "worker", ("worker", "request"))
+# Each background worker process lowers its CPU priority by this much (nice),
+# so that on shared cores uploads are answered first and the backlog waits.
+GALLERY_WORKER_NICE = env_int("GALLERY_WORKER_NICE", 10)
+
+# Celery: the background work goes to Celery workers when a broker is set.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True

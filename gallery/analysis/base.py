@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PIL import Image as PILImage
+
 # The size of every image embedding (the offline model projects to it; the
 # similarity tables store it).
 EMBEDDING_DIM = 256
@@ -113,3 +115,11 @@ class BaseAnalyzer:
 
     def analyze(self, data: bytes) -> AnalysisResult:
         raise NotImplementedError
+
+    def analyze_decoded(
+        self, data: bytes, *, pixels: PILImage.Image | None = None
+    ) -> AnalysisResult:
+        """analyze(), given ``data`` already decoded when the caller has it
+        (upright RGB, any size; see gallery.imaging.decode_upright). Backends
+        that work on pixels override this to skip their own decode."""
+        return self.analyze(data)

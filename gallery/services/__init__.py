@@ -1,6 +1,8 @@
 """Writes: every change to images goes through these functions.
 
-uploads: storing new images; analysis: running and recording analysis;
+uploads: storing new images; processing: their renditions and analysis
+after the response (the background worker); analysis: running and recording
+analysis;
 indexing: the derived fields search and similarity read; deletion: removing
 images, users and their objects; trash: deleting that can be undone for a
 while; imports: folders of photos through the upload service; audit: storage
@@ -10,7 +12,7 @@ owner's corrections.
 
 from __future__ import annotations
 
-from .analysis import ANALYSIS_FIELDS, image_analysis_schedule, image_analyze
+from .analysis import ANALYSIS_FIELDS, image_analyze
 from .audit import storage_audit
 from .deletion import (
     image_delete,
@@ -27,6 +29,14 @@ from .people import (
     face_remove,
     people_merge,
     person_rename,
+)
+from .processing import (
+    image_analysis_schedule,
+    image_process,
+    image_process_claimed,
+    image_process_next,
+    image_processing_schedule,
+    processing_worker_run,
 )
 from .trash import (
     RestoreOverLimit,
@@ -68,6 +78,10 @@ __all__ = [
     "image_delete_many",
     "image_import",
     "image_index",
+    "image_process",
+    "image_process_claimed",
+    "image_process_next",
+    "image_processing_schedule",
     "image_renditions_rebuild",
     "image_upload",
     "images_import",
@@ -77,6 +91,7 @@ __all__ = [
     "import_paths",
     "people_merge",
     "person_rename",
+    "processing_worker_run",
     "storage_audit",
     "trash_delete",
     "trash_empty",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import current_app
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from ..analysis import (
     AnalysisError,
@@ -24,65 +23,37 @@ from .indexing import (
     EmbeddingUpdate,
     image_index,
     image_text_index,
+    image_text_vector,
 )
 from .people import image_faces_record
 
 logger = logging.getLogger(__name__)
 
-# The Celery task that runs image_analyze on a worker (gallery.tasks). Queued
-# by name, so that the services never import the task module that imports them.
-ANALYSIS_TASK = "gallery.tasks.analyze_image"
-
-
-def image_analysis_schedule(*, image: Image, data: bytes | None = None) -> None:
-    """Analyse now, or queue the analysis when a Celery broker is configured.
-
-    Never raises: the image is stored whatever happens to its analysis.
-    """
-    if settings.CELERY_BROKER_URL:
-        image_id = str(image.id)
-        transaction.on_commit(lambda: _queue_analysis(image_id))
-        return
-    _analyze_logging_errors(image, data)
-
-
-def _queue_analysis(image_id: str) -> None:
-    try:
-        current_app.send_task(ANALYSIS_TASK, args=[image_id])
-    except Exception:
-        # The broker is down: analyse here rather than leave the image pending.
-        logger.exception("Could not queue the analysis of %s", image_id)
-        image = Image.objects.filter(pk=image_id).first()
-        if image is not None:
-            _analyze_logging_errors(image, None)
-
-
-def _analyze_logging_errors(image: Image, data: bytes | None) -> None:
-    try:
-        image_analyze(image=image, data=data)
-    except Exception:
-        logger.exception("Analysis of %s stopped unexpectedly", image.id)
-
 
 def image_analyze(
-    *, image: Image, data: bytes | None = None, raise_retryable: bool = False
+    *,
+    image: Image,
+    data: bytes | None = None,
+    pixels: PILImage.Image | None = None,
+    raise_retryable: bool = False,
 ) -> Image:
     """Run the configured analyzer on the image and store what it found.
 
     An analysis failure never loses the image: it keeps its file and gets
     status ``failed`` with the reason, so it can be analysed again. With
     ``raise_retryable`` a retryable AnalysisError is raised after that, for a
-    task queue to retry.
+    task queue to retry. ``pixels``, when given, are ``data`` already decoded
+    (upright RGB, see imaging.decode_upright): backends that work on pixels
+    use them instead of decoding again.
     """
     analyzer = get_analyzer()
     if analyzer is None:
         return _finish_analysis(image, AnalysisStatus.SKIPPED, "Analysis is off.")
-    _set_status(image, AnalysisStatus.RUNNING)
     try:
         if data is None:
             with image.file.open("rb") as stored:
                 data = stored.read()
-        result = analyzer.analyze(data)
+        result = analyzer.analyze_decoded(data, pixels=pixels)
     except AnalysisSkipped as reason:
         return _finish_analysis(image, AnalysisStatus.SKIPPED, str(reason), analyzer)
     except AnalysisError as error:
@@ -106,9 +77,15 @@ def image_analyze(
         )
         raise
     _apply_result(image, result)
-    embedding = result.embedding or _offline_embedding(data)
-    _finish_analysis(image, AnalysisStatus.DONE, "", analyzer, embedding=embedding)
-    _store_text_embedding(image)
+    embedding = result.embedding or _offline_embedding(data, pixels)
+    _finish_analysis(
+        image,
+        AnalysisStatus.DONE,
+        "",
+        analyzer,
+        embedding=embedding,
+        text_vector=_text_vector(image),
+    )
     _record_faces(image, result)
     return image
 
@@ -121,31 +98,29 @@ def _record_faces(image: Image, result: AnalysisResult) -> None:
         logger.exception("Faces of %s not recorded", image.id)
 
 
-def _store_text_embedding(image: Image) -> None:
+def _text_vector(image: Image) -> Sequence[float] | None:
     """Search by meaning needs the words embedded; without them the image is
     still found by its words, so a failure here is logged, not raised."""
     try:
-        image_text_index(image=image)
+        return image_text_vector(image=image)
     except Exception:
         logger.exception("No text embedding for %s", image.id)
+        return None
 
 
-def _offline_embedding(data: bytes) -> Sequence[float] | None:
+def _offline_embedding(
+    data: bytes, pixels: PILImage.Image | None
+) -> Sequence[float] | None:
     """Similarity always uses the offline model's embedding, whichever backend
     described the image; without it the image is simply not matched."""
     # Imported here: numpy, onnxruntime and OpenCV load only where analysis runs.
     from ..analysis.local import image_embedding
 
     try:
-        return image_embedding(data)
+        return image_embedding(data, pixels=pixels)
     except AnalysisError as error:
         logger.warning("No embedding: %s", error)
         return None
-
-
-def _set_status(image: Image, status: str) -> None:
-    image.analysis_status = status
-    Image.objects.filter(pk=image.pk).update(analysis_status=status)
 
 
 def _apply_result(image: Image, result: AnalysisResult) -> None:
@@ -168,6 +143,7 @@ def _apply_result(image: Image, result: AnalysisResult) -> None:
 
 
 ANALYSIS_FIELDS = [
+    "processing",
     "analysis_status",
     "analyzer",
     "analyzer_version",
@@ -193,9 +169,13 @@ def _finish_analysis(
     analyzer: BaseAnalyzer | None = None,
     *,
     embedding: EmbeddingUpdate = KEEP_EMBEDDING,
+    text_vector: EmbeddingUpdate = KEEP_EMBEDDING,
 ) -> Image:
+    """Record the outcome, derived fields and embeddings in one transaction."""
     image.analysis_status = status
     image.analysis_error = error
+    # Analysis comes last in an image's processing (services.processing).
+    image.processing = False
     image.analyzer = getattr(analyzer, "name", "")
     image.analyzer_version = getattr(analyzer, "version", "")
     image.analyzed_at = timezone.now()
@@ -214,4 +194,6 @@ def _finish_analysis(
             **{field: getattr(image, field) for field in ANALYSIS_FIELDS}
         )
         image_index(image=image, tags_before=tags_before, embedding=embedding)
+        if text_vector is not KEEP_EMBEDDING:
+            image_text_index(image=image, vector=text_vector)
     return image

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
@@ -11,7 +12,7 @@ from django.db import transaction
 
 from ..models import Image
 from ..storage import delete_objects
-from .indexing import images_unindex
+from .indexing import count_images, images_unindex
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +28,18 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
     names = [name for image in images for name in _object_names(image)]
     with transaction.atomic():
         tags_by_owner: dict[int, list[str]] = {}
+        removed: Counter[int] = Counter()
         locked = Image.objects.select_for_update().filter(pk__in=ids)
         rows = locked.values_list("owner_id", "tag_names", "trashed_at")
         for owner_id, tag_names, trashed_at in rows:
-            # A trashed image's tags left the counts when it was trashed.
+            # A trashed image's tags and place in the total left them when it
+            # was trashed.
             counted = tag_names if trashed_at is None else []
             tags_by_owner.setdefault(owner_id, []).extend(counted)
+            removed[owner_id] += trashed_at is None
         images_unindex(image_ids=ids, tags_by_owner=tags_by_owner)
+        for owner_id, images_removed in removed.items():
+            count_images(owner_id, -images_removed)
         count, _ = Image.objects.filter(pk__in=ids).delete()
         transaction.on_commit(lambda: delete_objects(names))
     return count

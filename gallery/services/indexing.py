@@ -56,15 +56,20 @@ def image_index(
         )
 
 
-def image_text_index(*, image: Image) -> None:
-    """Embed the image's words (after analysis) for search by meaning; no words,
-    no embedding. Runs outside the analysis transaction: the sentence model
-    takes tens of milliseconds."""
-    ImageTextEmbedding.objects.filter(image_id=image.pk).delete()
+def image_text_vector(*, image: Image) -> Sequence[float] | None:
+    """The embedding of the image's words for search by meaning; None without
+    words. Computed before the analysis transaction: the sentence model takes
+    tens of milliseconds."""
     words = semantic.image_words(image)
-    if not words or not Image.objects.filter(pk=image.pk).exists():
+    return semantic.embed(words) if words else None
+
+
+def image_text_index(*, image: Image, vector: Sequence[float] | None) -> None:
+    """Store the embedding of the image's words (None: no words, no embedding),
+    inside the transaction that stores the analysis."""
+    ImageTextEmbedding.objects.filter(image_id=image.pk).delete()
+    if vector is None:
         return
-    vector = semantic.embed(words)
     if not similarity.pgvector_enabled(semantic.TABLE):
         ImageTextEmbedding.objects.create(
             image_id=image.pk, owner_id=image.owner_id, data=similarity.to_bytes(vector)
@@ -88,6 +93,20 @@ def images_unindex(
     faces_unindex(image_ids=image_ids)
     for owner_id, tag_names in tags_by_owner.items():
         count_tags(owner_id, removed=tag_names)
+
+
+def count_images(owner_id: int, delta: int) -> None:
+    """Keep OwnerLibrary's total in step: ``delta`` images added (or removed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO gallery_ownerlibrary AS library (owner_id, image_count)
+            VALUES (%s, GREATEST(%s, 0))
+            ON CONFLICT (owner_id)
+            DO UPDATE SET image_count = GREATEST(library.image_count + %s, 0)
+            """,
+            [owner_id, delta, delta],
+        )
 
 
 def count_tags(

@@ -25,7 +25,7 @@ from django.utils import timezone
 from ..models import Image
 from ..selectors import upload_allowance
 from .deletion import image_delete_many
-from .indexing import count_tags
+from .indexing import count_images, count_tags
 from .uploads import UploadRefused
 
 PURGE_BATCH = 500
@@ -57,6 +57,7 @@ def images_trash(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
             trashed_at=timezone.now()
         )
         count_tags(owner.pk, removed=[tag for _, tags in rows for tag in tags])
+        count_images(owner.pk, -len(rows))
     return len(rows)
 
 
@@ -80,6 +81,7 @@ def images_restore(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
             raise RestoreOverLimit(limit, left)
         Image.objects.filter(pk__in=[pk for pk, _ in rows]).update(trashed_at=None)
         count_tags(owner.pk, added=[tag for _, tags in rows for tag in tags])
+        count_images(owner.pk, len(rows))
     return len(rows)
 
 

@@ -21,9 +21,9 @@ from ..location import LocationNotRemoved, without_location
 from ..models import Image
 from ..selectors import removes_location, upload_allowance
 from ..storage import delete_objects
-from ..validators import refusal_for, validate_image_file
-from .analysis import image_analysis_schedule
-from .indexing import image_index
+from ..validators import validate_image_file
+from .indexing import count_images, image_index
+from .processing import image_processing_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def clean_filename(name: str) -> str:
 
 
 def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Image:
-    """Validate, store and record one uploaded file, then analyse it.
+    """Validate, store and record one uploaded file; its renditions and
+    analysis follow (services.processing).
 
     ``enforce_limit=False`` lets an operator's import pass the owner's cap.
 
@@ -120,14 +121,9 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         width=width,
         height=height,
         sha256=sha256,
+        processing=True,
         **image_fields(camera),
     )
-    try:
-        renditions = make_renditions(file)
-    except Exception as error:
-        # The file passed validation but Pillow cannot turn it into a JPEG.
-        logger.warning("Renditions of %s failed: %r", image.id, error)
-        raise refusal_for(error) from None
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -135,27 +131,24 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
             _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
-            # The objects are written inside the lock: a slow store delays only
+            # The original is written inside the lock: a slow store delays only
             # this user's other uploads, and a failure here leaves no row.
             try:
                 image.file.save(f"{image.id}.{info.extension}", file, save=False)
                 stored.append(image.file.name)
-                for name, data in renditions.items():
-                    field = getattr(image, name)
-                    field.save(f"{image.id}.jpg", ContentFile(data), save=False)
-                    stored.append(field.name)
             except Exception as error:
                 logger.exception("Storing image %s failed", image.id)
                 raise StorageUnavailable() from error
             image.full_clean()
             image.save(force_insert=True)
+            count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
             image_index(image=image)
     except BaseException:
         # No row was committed: remove whatever reached storage.
         delete_objects(stored)
         raise
-    image_analysis_schedule(image=image, data=_read_all(file))
+    image_processing_schedule(image=image, original=file)
     return image
 
 

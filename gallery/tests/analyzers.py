@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 from gallery.analysis import AnalysisResult, BaseAnalyzer, Colors, Tag
 
 FIXED = "gallery.tests.analyzers.FixedAnalyzer"
@@ -20,3 +23,11 @@ class FixedAnalyzer(BaseAnalyzer):
             tags=[Tag("worker", 0.9)],
             colors=Colors("red", "red", ["red"], "#cc2200", False),
         )
+
+
+class SlowAnalyzer(FixedAnalyzer):
+    """Takes TEST_ANALYSIS_SECONDS, so a test can stop a worker in the middle."""
+
+    def analyze(self, data: bytes) -> AnalysisResult:
+        time.sleep(float(os.environ.get("TEST_ANALYSIS_SECONDS", "0")))
+        return super().analyze(data)

@@ -76,7 +76,7 @@ class S3Server:
                 "default_acl": None,
                 "querystring_auth": True,
                 "querystring_expire": 1800,
-                "file_overwrite": False,
+                "file_overwrite": True,  # as in settings: keys are made of ids
                 "object_parameters": {"ServerSideEncryption": "AES256"},
             },
         }

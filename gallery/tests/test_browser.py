@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from gallery.tests.browser import log_in_and_upload, screenshot, wait_until
-from gallery.tests.support import BROKER, component_missing, redis_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -144,34 +143,38 @@ def test_a_person_searches_filters_and_deletes_several(
 
 
 @pytest.mark.celery
-def test_a_pending_analysis_appears_without_reloading(
+def test_renditions_and_analysis_appear_without_reloading(
     live_server, page_at, alice, settings, make_upload
 ):
     from gallery import services
-    from gallery.models import Image
     from gallery.tests.analyzers import FIXED
-    from image_repo_project.celery import app
 
-    if not redis_answers():
-        component_missing("No Redis on 127.0.0.1:6379.")
-    # Queue the analysis on a broker with no worker: the image stays pending.
-    settings.CELERY_BROKER_URL = BROKER
-    app.conf.broker_url = BROKER
-    try:
-        image = services.image_upload(owner=alice, file=make_upload("later.jpg"))
-        app.control.purge()
-    finally:
-        app.conf.broker_url = None
-
+    # No worker runs yet: the image waits for its renditions and analysis.
+    settings.GALLERY_PROCESSING = "worker"
+    image = services.image_upload(
+        owner=alice, file=make_upload("later.jpg", size=(800, 600))
+    )
     page = page_at(1280)
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("correct horse 1")
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/images/{image.id}/")
+    assert page.locator("#figure").inner_text().startswith("Preparing the preview…")
     assert page.locator("#analysis").inner_text().startswith("Analysing…")
+    screenshot(page, "desktop-detail-preparing")
+    phone = page_at(390, 844)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live_server.url}/images/")
+    assert phone.locator(".tile .placeholder").inner_text() == "Preparing…"
+    screenshot(phone, "phone-gallery-preparing")
 
     settings.GALLERY_ANALYZER = FIXED
-    services.image_analyze(image=Image.objects.get(pk=image.pk))
+    assert services.image_process_next()
     page.wait_for_selector("#analysis >> text=worker", timeout=10_000)
     assert "Analysing…" not in page.locator("#analysis").inner_text()
+    wait_until(page, "(document.querySelector('#figure img') || {}).naturalWidth > 0")
+    wait_until(phone, "(document.querySelector('.tile img') || {}).naturalWidth > 0")
+    assert phone.locator(".tile .placeholder").count() == 0
+    screenshot(page, "desktop-detail-processed")
+    screenshot(phone, "phone-gallery-processed")

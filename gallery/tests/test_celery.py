@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 from gallery import services
 from gallery.analysis import AnalysisError
 from gallery.models import AnalysisStatus, Image
-from gallery.tasks import analyze_image, retry_delay
+from gallery.tasks import analyze_image, process_image, retry_delay
 from gallery.tests.analyzers import FIXED, FixedAnalyzer
 from gallery.tests.support import BROKER, component_missing, redis_answers
 from image_repo_project.celery import app
@@ -26,6 +26,7 @@ def celery_worker(settings):
         component_missing("No Redis on 127.0.0.1:6379.")
     settings.CELERY_BROKER_URL = BROKER
     settings.GALLERY_ANALYZER = FIXED
+    settings.GALLERY_PROCESSING = "worker"
     app.conf.broker_url = BROKER
     app.conf.result_backend = None
     app.control.purge()
@@ -53,6 +54,8 @@ def test_the_upload_is_queued_and_the_worker_analyses_it(
     assert done.analysis_status == AnalysisStatus.DONE
     assert done.description == "A photo from the worker"
     assert done.analyzer == "fixed"
+    assert done.thumbnail and done.preview
+    assert not done.processing
     page = alice_client.get(f"/images/{image.id}/").content.decode()
     assert "A photo from the worker" in page
 
@@ -60,6 +63,7 @@ def test_the_upload_is_queued_and_the_worker_analyses_it(
 def test_a_queued_image_shows_as_analysing(settings, alice, alice_client, make_upload):
     # A broker is configured but no worker runs: the image waits in the queue.
     settings.CELERY_BROKER_URL = BROKER
+    settings.GALLERY_PROCESSING = "worker"
     if not redis_answers():
         component_missing("No Redis on 127.0.0.1:6379.")
     app.conf.broker_url = BROKER
@@ -73,7 +77,7 @@ def test_a_queued_image_shows_as_analysing(settings, alice, alice_client, make_u
     assert "Analysing…" in alice_client.get("/images/").content.decode()
 
 
-def test_without_a_broker_analysis_runs_inline(settings, alice, make_upload):
+def test_in_request_mode_analysis_runs_inline(settings, alice, make_upload):
     settings.GALLERY_ANALYZER = FIXED
     image = services.image_upload(owner=alice, file=make_upload())
     image.refresh_from_db()
@@ -86,6 +90,7 @@ def test_an_unreachable_broker_falls_back_to_inline_analysis(
 ):
     settings.GALLERY_ANALYZER = FIXED
     settings.CELERY_BROKER_URL = BROKER
+    settings.GALLERY_PROCESSING = "worker"
 
     def broker_down(*args, **kwargs):
         # What kombu raises when Redis refuses the connection.
@@ -96,6 +101,7 @@ def test_an_unreachable_broker_falls_back_to_inline_analysis(
     assert response.status_code == 200
     image = Image.objects.get(owner=alice)
     assert image.analysis_status == AnalysisStatus.DONE
+    assert image.thumbnail
 
 
 class BusyAnalyzer(FixedAnalyzer):
@@ -108,6 +114,7 @@ class BusyAnalyzer(FixedAnalyzer):
 def test_a_rate_limited_task_retries_after_the_hint(
     settings, alice, make_upload, monkeypatch
 ):
+    settings.GALLERY_PROCESSING = "worker"
     image = services.image_upload(owner=alice, file=make_upload())
     settings.GALLERY_ANALYZER = "gallery.tests.test_celery.BusyAnalyzer"
     countdowns = []
@@ -117,12 +124,31 @@ def test_a_rate_limited_task_retries_after_the_hint(
         countdowns.append(countdown)
         return Retry(exc=exc, when=countdown)
 
-    monkeypatch.setattr(analyze_image, "retry", scheduled_retry)
-    result = analyze_image.apply(args=[str(image.id)], throw=False)
+    monkeypatch.setattr(process_image, "retry", scheduled_retry)
+    result = process_image.apply(args=[str(image.id)], throw=False)
     assert result.state == "RETRY"
     assert countdowns == [17]
     image.refresh_from_db()
     assert image.analysis_status == AnalysisStatus.FAILED
     assert image.analysis_error == "Rate limit reached."
+    assert image.thumbnail  # the renditions did not wait for the analysis
+    assert image.processing  # the job stays open for the retry
+    settings.GALLERY_ANALYZER = FIXED
+    assert process_image.apply(args=[str(image.id)]).get() == "processed"
+    image.refresh_from_db()
+    assert image.analysis_status == AnalysisStatus.DONE
+    assert not image.processing
     assert retry_delay(AnalysisError("x", retryable=True), 0) == 5
     assert retry_delay(AnalysisError("x", retryable=True, retry_after=17), 3) == 17
+
+
+def test_tasks_queued_under_the_old_analysis_name_are_processed(
+    settings, alice, make_upload
+):
+    settings.GALLERY_PROCESSING = "worker"
+    settings.GALLERY_ANALYZER = FIXED
+    image = services.image_upload(owner=alice, file=make_upload())
+    assert analyze_image.apply(args=[str(image.id)]).get() == "processed"
+    image.refresh_from_db()
+    assert image.analysis_status == AnalysisStatus.DONE
+    assert image.thumbnail

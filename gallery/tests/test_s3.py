@@ -136,6 +136,33 @@ def test_healthz_reports_an_unreachable_store(s3, settings, client):
     assert response.json()["storage"].startswith("error")
 
 
+def s3_calls(storage) -> list[str]:
+    """The name of every S3 call the storage's client makes from now on."""
+    calls: list[str] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-call.s3", lambda model, **kwargs: calls.append(model.name)
+    )
+    return calls
+
+
+def test_an_upload_writes_its_original_once_and_asks_nothing_else(
+    s3, settings, alice, make_upload
+):
+    settings.GALLERY_PROCESSING = "worker"
+    calls = s3_calls(default_storage)
+    image = services.image_upload(owner=alice, file=make_upload())
+    # Keys are made of ids: no HEAD to find a free name, no second write.
+    assert calls == ["PutObject"]
+    calls.clear()
+    assert services.image_process_next()
+    # One read of the original; each rendition written once.
+    assert sorted(calls) == ["GetObject", "PutObject", "PutObject"]
+    image.refresh_from_db()
+    client = s3.client()
+    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+        assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
+
+
 def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
     kept = services.image_upload(owner=alice, file=make_upload("kept.jpg"))
     purged = services.image_upload(owner=alice, file=make_upload("purged.jpg"))

@@ -289,6 +289,7 @@ def test_a_new_image_is_found_by_its_name_before_its_analysis_runs(
     queued = []
     settings.GALLERY_ANALYZER = "local"
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    settings.GALLERY_PROCESSING = "worker"
     monkeypatch.setattr(app, "send_task", lambda name, args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(

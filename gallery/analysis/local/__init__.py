@@ -23,7 +23,7 @@ from PIL import Image
 
 from ..base import AnalysisError, AnalysisResult, BaseAnalyzer, FaceFound
 from .colors import color_name, color_stats, image_colors
-from .decode import decode
+from .decode import decode, working_copy
 from .describe import describe
 from .detect import Detection, detect_objects, get_detector
 from .faces import (
@@ -100,12 +100,12 @@ def _faces_found(img: Image.Image, faces: list[Face]) -> list[FaceFound]:
     ]
 
 
-def image_embedding(data: bytes) -> list[float]:
+def image_embedding(data: bytes, *, pixels: Image.Image | None = None) -> list[float]:
     """A unit-length EMBEDDING_DIM vector for similarity search (cosine = dot).
 
     Raises AnalysisError for data that is not a decodable image.
     """
-    img = decode(data)
+    img = working_copy(pixels) if pixels is not None else decode(data)
     _, features = _run_model(img)
     return embed(features)[0].astype(float).tolist()
 
@@ -117,7 +117,16 @@ class LocalAnalyzer(BaseAnalyzer):
     version = "3 (EfficientNet, CenterNet, BlazeFace, FaceRes)"
 
     def analyze(self, data: bytes) -> AnalysisResult:
-        img = decode(data)
+        return self._analyze(decode(data))
+
+    def analyze_decoded(
+        self, data: bytes, *, pixels: Image.Image | None = None
+    ) -> AnalysisResult:
+        return self._analyze(
+            working_copy(pixels) if pixels is not None else decode(data)
+        )
+
+    def _analyze(self, img: Image.Image) -> AnalysisResult:
         logits, features = _run_model(img)
         preds = top_predictions(softmax(logits))
         detections = _run_detector(img)

@@ -26,6 +26,14 @@ MIN_DECODE_SIZE = 448
 MAX_PIXELS = 100_000_000
 
 
+def working_copy(rgb: Image.Image, work_size: int = WORK_SIZE) -> Image.Image:
+    """An upright RGB image shrunk so that its longer side <= work_size."""
+    if max(rgb.size) > work_size:
+        rgb = rgb.copy()
+        rgb.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
+    return rgb
+
+
 def _invalid(message: str) -> AnalysisError:
     return AnalysisError(message, retryable=False, code="invalid_image")
 
@@ -58,10 +66,7 @@ def decode(data: bytes, work_size: int = WORK_SIZE) -> Image.Image:
             upright: Image.Image = img
             with contextlib.suppress(Exception):  # broken EXIF: keep as stored
                 upright = ImageOps.exif_transpose(img)
-            rgb = to_rgb(upright)
-            if max(rgb.size) > work_size:
-                rgb.thumbnail((work_size, work_size), Image.Resampling.BILINEAR, 2.0)
-            return rgb
+            return working_copy(to_rgb(upright), work_size)
     except AnalysisError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
