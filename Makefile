@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench-analysis bench-library bench-upload superuser stop-db clean oidc-provider models
+.PHONY: run dev test lint format bench-analysis bench-library bench-hostile bench-upload superuser stop-db clean oidc-provider models
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 models: $(VENV)/.runtime
 	$(PY) -m gallery.analysis.local $${IMG_REPO_DATA_DIR:-var}/packages
 
-## Set everything up (venv, database, migrations) and serve on http://127.0.0.1:8000,
-## with the background worker (renditions, analysis) beside the web server
+## Set everything up (venv, database, migrations, static files) and serve with
+## gunicorn, DEBUG off, on http://127.0.0.1:8000, with the background worker
+## (renditions, analysis) beside it (image_repo_project/serve.py)
 run: $(VENV)/.runtime models
+	$(PY) -m image_repo_project.serve --host $(HOST) --port $(PORT)
+
+## Development: Django's autoreloading runserver with DEBUG on
+dev: $(VENV)/.runtime models
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py process_images & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -61,6 +66,10 @@ bench-analysis: $(VENV)/.dev models
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
 bench-library: $(VENV)/.dev
 	$(PY) bench/library.py $(BENCH_ARGS)
+
+## The hostile corpus against gunicorn with three workers (bench/hostile.py)
+bench-hostile: $(VENV)/.dev
+	$(PY) bench/hostile.py
 
 ## Uploads through gunicorn on S3 (SeaweedFS): the embedded worker, then Celery on Redis
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from accounts.models import Profile
 
 from . import selectors, services
-from .models import Image
+from .models import Image, PendingDeletion
 
 
 @admin.register(Image)
@@ -120,6 +120,22 @@ class ProfileInline(admin.StackedInline):
 
 
 User = get_user_model()
+
+
+@admin.register(PendingDeletion)
+class PendingDeletionAdmin(admin.ModelAdmin):
+    """Objects storage refused to delete: read-only, the app retries them."""
+
+    list_display = ("name", "created_at", "attempts", "next_attempt_at", "last_error")
+    ordering = ("next_attempt_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 admin.site.unregister(User)
 
 

@@ -278,6 +278,23 @@ class OwnerTag(models.Model):
         return f"{self.name} ({self.image_count})"
 
 
+class PendingDeletion(models.Model):
+    """A storage object whose row is gone but that storage refused to delete.
+
+    The outbox of deletions: retried automatically (see
+    services.deletion.pending_deletions_retry) until storage removes the object.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Person(models.Model):
     """Someone whose face appears in an owner's photos: the faces that
     gallery.services.people grouped together, named by the owner or not."""

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -21,8 +20,6 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from storages.utils import clean_name
-
-logger = logging.getLogger(__name__)
 
 SALT = "gallery.media"
 
@@ -85,10 +82,21 @@ class PrivateFileSystemStorage(FileSystemStorage):
         return reverse("media_file", args=[token])
 
 
+def download_filename(image) -> str:
+    """The original name with the extension of the type found in the bytes.
+
+    A JPEG uploaded as ``poly.html`` downloads as ``poly.jpg``: whatever the
+    name claimed, the saved file opens as the image it is.
+    """
+    extension = PurePosixPath(image.file.name).suffix
+    stem, dot, _ = image.original_filename.rpartition(".")
+    return f"{stem if dot and stem else image.original_filename}{extension}"
+
+
 def download_url(image) -> str:
     """A short-lived URL that downloads the original under its original name."""
     disposition = content_disposition_header(
-        as_attachment=True, filename=image.original_filename
+        as_attachment=True, filename=download_filename(image)
     )
     return image.file.storage.url(
         image.file.name, parameters={"ResponseContentDisposition": disposition}
@@ -109,16 +117,3 @@ def read_object(name: str) -> bytes:
         return data
     body: bytes = bucket.Object(normalize(clean_name(name))).get()["Body"].read()
     return body
-
-
-def delete_objects(names: Iterable[str]) -> None:
-    """Delete objects from the default storage, logging (not raising) failures.
-
-    Callers have already removed or never committed the rows; an object left
-    behind is an orphan that ``storage_audit`` finds.
-    """
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete %s from storage", name)

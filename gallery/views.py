@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +23,10 @@ from .models import Image
 
 logger = logging.getLogger(__name__)
 
+NOT_REACHED = (
+    "Not stored: this upload took too long to get to it. Nothing of it was "
+    "saved; send it again."
+)
 UNEXPECTED = (
     "Something went wrong on our side while storing this file; nothing of it "
     "was saved. Please try again."
@@ -95,7 +100,7 @@ def image_upload(request):
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             files = form.cleaned_data["images"]
-            results = [_upload_one(request.user, file) for file in files]
+            results = _upload_all(request.user, files)
         if not any(result.image for result in results):
             status = 400
     else:
@@ -131,6 +136,23 @@ class UploadResult:
         if self.existing.trashed_at is not None:
             return reverse("gallery:trash")
         return reverse("gallery:detail", args=[self.existing.pk])
+
+
+def _upload_all(user, files) -> list[UploadResult]:
+    """Each file's fate; files left when the request's time is spent are not read.
+
+    Each file's own work is bounded (decode budget, storage timeouts), so a
+    request ends within GALLERY_UPLOAD_REQUEST_SECONDS plus one file's worth.
+    """
+    deadline = time.monotonic() + settings.GALLERY_UPLOAD_REQUEST_SECONDS
+    results = []
+    for file in files:
+        if time.monotonic() > deadline:
+            name = services.clean_filename(file.name)
+            results.append(_refused(name, NOT_REACHED, "not_reached", retryable=True))
+        else:
+            results.append(_upload_one(user, file))
+    return results
 
 
 def _upload_one(user, file) -> UploadResult:

@@ -7,6 +7,8 @@ malformed, so a typo in a deployment fails at start-up, not at first use.
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,3 +80,12 @@ def env_rate(name: str) -> str | bool:
             f"{name} must look like 5/h (a count per s, m, h or d), not {value!r}."
         )
     return f"{value}/ip"
+
+
+def generated_secret_key(key_file: Path) -> str:
+    """A secret key generated once into key_file (mode 0600) and kept there."""
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

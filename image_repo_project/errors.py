@@ -66,6 +66,16 @@ def bad_request(request, exception=None):
     return render_error(request, 400, "Bad request", message)
 
 
+def bad_query(request) -> HttpResponse:
+    return render_error(
+        request,
+        400,
+        "Bad address",
+        "The address holds a filter or character this site cannot use.",
+        "Remove the filter and try again.",
+    )
+
+
 def request_too_large(request) -> HttpResponse:
     return render_error(
         request,

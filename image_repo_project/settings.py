@@ -5,7 +5,6 @@ Every variable is documented in .env.example and the README.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +23,9 @@ from .env import (
     env_list,
     env_rate,
     env_str,
+    generated_secret_key,
 )
+from .s3 import s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -32,6 +33,9 @@ load_dotenv(BASE_DIR / ".env")
 DATA_DIR = Path(env_str("IMG_REPO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
+# Cookies only over HTTPS: off only where the site is reached over plain HTTP
+# (`make run` on 127.0.0.1 turns it off there).
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
 
 
 def _secret_key() -> str:
@@ -41,12 +45,7 @@ def _secret_key() -> str:
     if not DEBUG:
         raise ImproperlyConfigured("IMG_REPO_SECRET_KEY is required when DEBUG is off.")
     # A development key, generated once and kept so sessions survive restarts.
-    key_file = DATA_DIR / "dev-secret-key"
-    if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return generated_secret_key(DATA_DIR / "dev-secret-key")
 
 
 SECRET_KEY = _secret_key()
@@ -91,6 +90,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Before anything reads the body (CSRF, axes): an oversized one stays unread.
     "image_repo_project.middleware.RequestSizeLimitMiddleware",
+    "image_repo_project.middleware.QueryStringMiddleware",
+    "image_repo_project.middleware.AdminLookupErrorMiddleware",
     # Last, so that it turns a lockout flagged during the login into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,6 +135,9 @@ else:
         "CONN_MAX_AGE": 60,
     }
 _database["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails the request in seconds (a 503 page),
+# instead of holding a web worker for the system's TCP timeout.
+_database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,27 +165,22 @@ IMAGE_URL_MAX_AGE = 30 * 60
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
 MEDIA_ROOT = DATA_DIR / "media"
+# Seconds for each storage call to connect and to read, and tries in all.
+GALLERY_STORAGE_TIMEOUT = env_float("GALLERY_STORAGE_TIMEOUT", 5.0, minimum=0.1)
+GALLERY_STORAGE_ATTEMPTS = env_int("GALLERY_STORAGE_ATTEMPTS", 2, minimum=1)
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
-            # S3-compatible servers (SeaweedFS, MinIO) want path-style addresses.
-            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,
-            "signature_version": "s3v4",
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": IMAGE_URL_MAX_AGE,
-            # Keys are made of ids (gallery.models.storage_key): a key is never
-            # taken by another file, so no existence HEAD before each write,
-            # and a rendition written again replaces itself.
-            "file_overwrite": True,
-            "object_parameters": {"ServerSideEncryption": "AES256"},
-        },
+        "OPTIONS": s3_storage_options(
+            bucket_name=AWS_STORAGE_BUCKET_NAME,
+            access_key=env_str("AWS_ACCESS_KEY_ID") or None,
+            secret_key=env_str("AWS_SECRET_ACCESS_KEY") or None,
+            region_name=env_str("AWS_S3_REGION_NAME") or None,
+            endpoint_url=AWS_S3_ENDPOINT_URL or None,
+            url_max_age=IMAGE_URL_MAX_AGE,
+            timeout=GALLERY_STORAGE_TIMEOUT,
+            attempts=GALLERY_STORAGE_ATTEMPTS,
+        ),
     }
 else:
     _default_storage = {
@@ -212,6 +211,11 @@ GALLERY_MAX_DECODE_MB = env_int("GALLERY_MAX_DECODE_MB", 256, minimum=1)
 # byte of an image is read.
 GALLERY_MAX_FILES_PER_REQUEST = env_int("GALLERY_MAX_FILES_PER_REQUEST", 20, minimum=1)
 GALLERY_MAX_REQUEST_MB = env_int("GALLERY_MAX_REQUEST_MB", 100, minimum=1)
+# Seconds one upload request spends on its files; the files it has not reached
+# by then are answered "send it again" without being read.
+GALLERY_UPLOAD_REQUEST_SECONDS = env_int(
+    "GALLERY_UPLOAD_REQUEST_SECONDS", 15, minimum=1
+)
 GALLERY_PAGE_SIZE = 24
 # Days a deleted image waits in the trash before `manage.py purge_trash`
 # deletes it for good; 0: no trash, deleting is at once.
@@ -274,7 +278,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = None  # Django's own reset tokens
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # never mail addresses with no account
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Image Repo] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_COOKIES else "http"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never join accounts by email alone
@@ -401,8 +405,8 @@ PERMISSIONS_POLICY = (
 )
 
 # Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

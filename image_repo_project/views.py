@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import mimetypes
 
 from django.conf import settings
@@ -64,4 +65,20 @@ def _ping_database() -> None:
 
 
 def _ping_storage() -> None:
-    default_storage.exists("healthz")
+    """Ask storage for an object, waiting at most STORAGE_PROBE_SECONDS.
+
+    A hanging store would otherwise hold this request for the storage
+    timeouts; the probe's thread ends by itself when they run out.
+    """
+    probe = _probes.submit(default_storage.exists, "healthz")
+    try:
+        probe.result(timeout=STORAGE_PROBE_SECONDS)
+    except concurrent.futures.TimeoutError:
+        raise TimeoutError("storage did not answer in time") from None
+
+
+STORAGE_PROBE_SECONDS = 3.0
+# A few threads at most, however many probes hang at once.
+_probes = concurrent.futures.ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="healthz"
+)

@@ -19,6 +19,8 @@ from .deletion import (
     image_delete_all,
     image_delete_for_owner,
     image_delete_many,
+    objects_delete,
+    pending_deletions_retry,
     user_delete,
 )
 from .imports import ImportSummary, image_import, images_import, import_paths
@@ -89,6 +91,8 @@ __all__ = [
     "images_trash",
     "images_trash_all",
     "import_paths",
+    "objects_delete",
+    "pending_deletions_retry",
     "people_merge",
     "person_rename",
     "processing_worker_run",

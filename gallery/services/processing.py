@@ -41,8 +41,9 @@ from PIL import Image as PILImage
 from ..analysis import AnalysisError
 from ..imaging import RENDITION_SIZES, decode_upright, renditions_of
 from ..models import AnalysisStatus, Image
-from ..storage import delete_objects, read_object
+from ..storage import read_object
 from .analysis import image_analyze
+from .deletion import objects_delete
 
 logger = logging.getLogger(__name__)
 
@@ -163,14 +164,14 @@ def _store_renditions(image: Image, pixels: PILImage.Image) -> None:
     except Exception:
         logger.exception("Could not make the renditions of %s", image.id)
         image.preview = image.thumbnail = ""
-        delete_objects(written)
+        objects_delete(names=written)
         return
     recorded = Image.objects.filter(pk=image.pk).update(
         preview=image.preview.name, thumbnail=image.thumbnail.name
     )
     if not recorded:
         # Deleted meanwhile: its deletion could not know about these objects.
-        delete_objects(written)
+        objects_delete(names=written)
 
 
 def image_process_claimed(

@@ -20,8 +20,8 @@ from ..imaging import make_renditions, sha256_of
 from ..location import LocationNotRemoved, without_location
 from ..models import Image
 from ..selectors import removes_location, upload_allowance
-from ..storage import delete_objects
 from ..validators import validate_image_file
+from .deletion import objects_delete
 from .indexing import count_images, image_index
 from .processing import image_processing_schedule
 
@@ -124,21 +124,19 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         processing=True,
         **image_fields(camera),
     )
+    # Refused early, without a write; checked again under the lock.
+    _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
     stored: list[str] = []
     try:
+        # The original is written before the owner's row is locked: a slow or
+        # hanging store holds no lock (the timeouts bound the wait), and a
+        # failure here leaves no row.
+        _store_original(image, file, info.extension, stored)
         with transaction.atomic():
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
             _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
-            # The original is written inside the lock: a slow store delays only
-            # this user's other uploads, and a failure here leaves no row.
-            try:
-                image.file.save(f"{image.id}.{info.extension}", file, save=False)
-                stored.append(image.file.name)
-            except Exception as error:
-                logger.exception("Storing image %s failed", image.id)
-                raise StorageUnavailable() from error
             image.full_clean()
             image.save(force_insert=True)
             count_images(owner.pk, 1)
@@ -146,10 +144,22 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             image_index(image=image)
     except BaseException:
         # No row was committed: remove whatever reached storage.
-        delete_objects(stored)
+        objects_delete(names=stored)
         raise
     image_processing_schedule(image=image, original=file)
     return image
+
+
+def _store_original(
+    image: Image, file: File, extension: str, stored: list[str]
+) -> None:
+    """Write the original; ``stored`` lists it once it got there."""
+    try:
+        image.file.save(f"{image.id}.{extension}", file, save=False)
+        stored.append(image.file.name)
+    except Exception as error:
+        logger.exception("Storing image %s failed", image.id)
+        raise StorageUnavailable() from error
 
 
 def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> None:

@@ -24,6 +24,7 @@ import pytest
 from botocore.config import Config
 
 from gallery.tests.support import component_missing
+from image_repo_project.s3 import s3_storage_options
 
 ACCESS_KEY = "image-repo-test"
 SECRET_KEY = "image-repo-test-secret"
@@ -48,6 +49,8 @@ class S3Server:
     access_key: str
     secret_key: str
     bucket: str
+    # The process group of `weed mini`, for tests that freeze it.
+    pid: int = 0
 
     def client(self, **config):
         return boto3.client(
@@ -61,24 +64,20 @@ class S3Server:
             ),
         )
 
-    def storage_settings(self) -> dict:
+    def storage_settings(self, *, timeout: float = 5.0, attempts: int = 2) -> dict:
         """STORAGES["default"] as settings.py builds it for this server."""
         return {
             "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": self.bucket,
-                "access_key": self.access_key,
-                "secret_key": self.secret_key,
-                "region_name": "us-east-1",
-                "endpoint_url": self.endpoint,
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 1800,
-                "file_overwrite": True,  # as in settings: keys are made of ids
-                "object_parameters": {"ServerSideEncryption": "AES256"},
-            },
+            "OPTIONS": s3_storage_options(
+                bucket_name=self.bucket,
+                access_key=self.access_key,
+                secret_key=self.secret_key,
+                region_name="us-east-1",
+                endpoint_url=self.endpoint,
+                url_max_age=1800,
+                timeout=timeout,
+                attempts=attempts,
+            ),
         }
 
 
@@ -170,6 +169,7 @@ def weed_mini(binary: str) -> Iterator[S3Server]:
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
         bucket=BUCKET,
+        pid=process.pid,
     )
     try:
         _wait_until_ready(server, process, log)

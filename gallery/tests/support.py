@@ -29,3 +29,29 @@ def component_missing(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def row_lock_is_free(user) -> bool:
+    """Whether another connection, as a parallel request has, could lock the
+    user's row right now (asked from a thread of its own)."""
+    import threading
+
+    from django.contrib.auth.models import User
+    from django.db import DatabaseError, connections, transaction
+
+    answer = []
+
+    def try_the_lock():
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update(nowait=True).get(pk=user.pk)
+            answer.append(True)
+        except DatabaseError:
+            answer.append(False)
+        finally:
+            connections.close_all()
+
+    probe = threading.Thread(target=try_the_lock)
+    probe.start()
+    probe.join()
+    return answer[0]

@@ -7,10 +7,12 @@ page's ``data-code``), or stored whole with its renditions.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from gallery import services
 from gallery.models import Image
@@ -236,3 +238,45 @@ def test_a_polyglot_is_stored_as_the_image_it_starts_with(alice_client):
     image = Image.objects.get()
     assert image.content_type == "image/jpeg"
     assert image.file.name.endswith(".jpg")
+
+
+@pytest.mark.parametrize(
+    ("given", "saved_as"),
+    [
+        ("poly.html", "poly.jpg"),
+        ("photo.jpeg", "photo.jpg"),
+        ("no-extension", "no-extension.jpg"),
+    ],
+)
+def test_a_download_carries_the_extension_of_the_detected_type(
+    alice_client, given, saved_as
+):
+    post(alice_client, as_upload(given, hostile.polyglot_jpeg()))
+    image = Image.objects.get()
+    page = alice_client.get(f"/images/{image.id}/")
+    response = Client().get(page.context["download_url"])
+    assert response["Content-Disposition"] == f'attachment; filename="{saved_as}"'
+    # The bytes after the image's end are served as an image, never as a page.
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content).endswith(hostile.POLYGLOT_TAIL)
+
+
+def test_files_not_reached_in_the_requests_time_are_not_read(
+    alice_client, make_upload, settings, monkeypatch
+):
+    from gallery import views
+
+    settings.GALLERY_UPLOAD_REQUEST_SECONDS = 1
+    real_upload = services.image_upload
+
+    def slow_upload(**kwargs):
+        time.sleep(1.05)
+        return real_upload(**kwargs)
+
+    monkeypatch.setattr(views.services, "image_upload", slow_upload)
+    response = post(alice_client, *[make_upload(f"{n}.jpg") for n in range(3)])
+    assert codes(response) == ["stored", "not_reached", "not_reached"]
+    assert "send it again" in response.content.decode()
+    assert Image.objects.count() == 1

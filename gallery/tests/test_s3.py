@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
+import signal
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from gallery import services
 from gallery.models import Image
+from gallery.tests.support import row_lock_is_free
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db(transaction=True)]
 
@@ -134,6 +138,57 @@ def test_healthz_reports_an_unreachable_store(s3, settings, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["storage"].startswith("error")
+
+
+@pytest.fixture
+def frozen_s3(s3, settings):
+    """SeaweedFS stopped with SIGSTOP: connections open, nothing answers."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3.storage_settings(timeout=1, attempts=2),
+    }
+    os.killpg(s3.pid, signal.SIGSTOP)
+    try:
+        yield s3
+    finally:
+        os.killpg(s3.pid, signal.SIGCONT)
+
+
+def test_a_frozen_store_refuses_the_upload_in_seconds_holding_no_lock(
+    frozen_s3, alice, alice_client, make_upload
+):
+    seen = []
+
+    def try_the_lock():
+        time.sleep(0.5)  # the upload is waiting on storage by now
+        seen.append(row_lock_is_free(alice))
+
+    probe = threading.Thread(target=try_the_lock)
+    probe.start()
+    started = time.monotonic()
+    response = alice_client.post("/images/upload/", {"images": [make_upload()]})
+    elapsed = time.monotonic() - started
+    probe.join()
+    assert response.status_code == 400
+    assert "The image store is not answering right now" in response.content.decode()
+    assert elapsed < 10
+    assert seen == [True]
+    assert Image.objects.count() == 0
+
+
+def test_healthz_answers_503_quickly_while_the_store_is_frozen(frozen_s3, client):
+    started = time.monotonic()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert time.monotonic() - started < 6
+    assert response.json()["database"] == "ok"
+
+
+def test_other_pages_answer_while_the_store_is_frozen(frozen_s3, alice_client):
+    started = time.monotonic()
+    assert alice_client.get("/images/").status_code == 200
+    assert alice_client.get("/accounts/").status_code == 200
+    assert time.monotonic() - started < 6
 
 
 def s3_calls(storage) -> list[str]:

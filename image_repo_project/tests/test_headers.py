@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -19,9 +11,9 @@ from django.urls import Resolver404, get_resolver, resolve
 from gallery import services
 from gallery.storage import sign_media
 
-pytestmark = pytest.mark.django_db
+from .servers import Gunicorn, app_env
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
 
 
 def every_route(samples: dict[str, str]) -> list[str]:
@@ -123,49 +115,9 @@ def test_pages_hold_no_inline_script_or_style(routes, operator):
 
 
 def test_the_server_header_does_not_name_the_software(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "IMG_REPO_SECRET_KEY": "header-test-secret-key-with-plenty-of-characters",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "IMG_REPO_DATA_DIR": str(tmp_path),
-    }
-    env.pop("DEBUG", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "image_repo_project.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Gunicorn(app_env(tmp_path), workers=1)
     try:
-        headers = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/static/img/favicon.svg", timeout=5
-                ) as response:
-                    headers = response.headers
-                break
-            except urllib.error.HTTPError as error:
-                headers = error.headers
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert headers is not None, "gunicorn did not answer"
+        _, headers, _ = server.get("/static/img/favicon.svg")
         assert headers["Server"] == "web"
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        server.stop()
