@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format bench-analysis bench-library bench-hostile bench-upload superuser stop-db clean oidc-provider models
+.PHONY: run dev test lint format bench-analysis bench-library bench-hostile bench-upload superuser stop-db clean oidc-provider models vendor frontend
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,22 @@ $(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
 
 oidc-provider: $(OIDC_DIR)/node_modules/.package-lock.json
 
+# Front-end packages (PhotoSwipe for the viewer; axe-core for the browser
+# tests), pinned with their integrity hashes in frontend/package-lock.json.
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+
+frontend: frontend/node_modules/.package-lock.json
+
+## Copy the viewer from the pinned npm package into static/vendor (committed)
+vendor: frontend
+	mkdir -p static/vendor/photoswipe
+	cp frontend/node_modules/photoswipe/dist/photoswipe.esm.min.js \
+	   frontend/node_modules/photoswipe/dist/photoswipe.css \
+	   frontend/node_modules/photoswipe/LICENSE static/vendor/photoswipe/
+
 ## Install what the tests need and run them all
-test: $(VENV)/.dev oidc-provider models
+test: $(VENV)/.dev oidc-provider frontend models
 	IMG_REPO_SECRET_KEY=$${IMG_REPO_SECRET_KEY:-test-only-secret} $(PY) -m pytest $(PYTEST_ARGS)
 
 ## ruff, and mypy with django-stubs (stricter on services and selectors)

@@ -99,13 +99,15 @@ def cases(heavy, image_id) -> list[Case]:
     def listing(query: str):
         def run():  # what the view asks of the selectors for its page
             params = QueryDict(query)
-            images = selectors.image_list(
-                owner=heavy, filters=selectors.image_filters(params)
-            )
+            filters = selectors.image_filters(params)
+            images = selectors.image_list(owner=heavy, filters=filters)
             page = selectors.image_page(
                 images, params.get("page"), per_page=settings.GALLERY_PAGE_SIZE
             )
-            return page.paginator.count, page.object_list
+            days = selectors.timeline_days(page.object_list, sort=filters.sort)
+            timeline = filters.sort == selectors.TIMELINE_SORT and not filters.active
+            months = selectors.timeline_months(owner=heavy) if timeline else []
+            return page.paginator.count, days, months
 
         return run
 

@@ -73,8 +73,19 @@ class UUIDListField(forms.Field):
             ) from None
 
 
-class BulkDeleteForm(forms.Form):
-    ids = UUIDListField(error_messages={"required": "Select at least one image."})
+class SelectionForm(forms.Form):
+    """The photos a bulk action applies to: ticked ids, or every result of
+    the gallery's filters (sent along as q, tag, color, month)."""
+
+    ids = UUIDListField(required=False)
+    all_results = forms.BooleanField(required=False)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        nothing = not cleaned.get("ids") and not cleaned.get("all_results")
+        if nothing and "ids" not in self.errors:
+            self.add_error("ids", "Select at least one image.")
+        return cleaned
 
 
 class PersonNameForm(forms.Form):

@@ -7,9 +7,10 @@ so its cost follows one library, not the table.
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -31,10 +33,11 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Lower, Power, Sqrt, StrIndex
+from django.utils import timezone
 
 from accounts.models import Profile
 
-from . import camera, search, semantic, similarity
+from . import archive, camera, search, semantic, similarity
 from .colorspace import (
     COLOR_NAMES,
     is_hex_color,
@@ -70,12 +73,23 @@ SORT_LABELS = {
 DEFAULT_SORT = "taken"
 
 
+# The timeline (day headings, the month index, "jump to a month") follows
+# the default order: when a photo was taken, else when it was uploaded
+# (models.TAKEN_OR_UPLOADED, on the image_owner_taken index).
+TIMELINE_SORT = "taken"
+TIMELINE_SQL = "COALESCE(taken_at, created_at)"
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
 @dataclass(frozen=True)
 class ImageFilters:
     q: str = ""
     tag: str = ""
     color: str = ""
     sort: str = DEFAULT_SORT
+    # "YYYY-MM": start the timeline, newest first, at the end of that month.
+    month: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -85,6 +99,14 @@ class ImageFilters:
     @property
     def color_is_hex(self) -> bool:
         return is_hex_color(self.color)
+
+    @property
+    def by_date(self) -> bool:
+        """Whether results come in date order (words and hex colours rank
+        by closeness instead)."""
+        return self.sort in ("taken", "newest", "oldest") and not (
+            self.q or self.color_is_hex
+        )
 
 
 def image_filters(params: Mapping[str, str]) -> ImageFilters:
@@ -98,13 +120,33 @@ def image_filters(params: Mapping[str, str]) -> ImageFilters:
             "hex value such as #3366cc."
         )
     sort = params.get("sort", DEFAULT_SORT)
+    month = params.get("month", "").strip()
     return ImageFilters(
         q=params.get("q", "").strip()[:200],
         tag=params.get("tag", "").strip().lower()[:100],
         color=color or "",
         sort=sort if sort in SORTS else DEFAULT_SORT,
+        month=month if _month_start(month) else "",
         errors=errors,
     )
+
+
+def _month_start(month: str) -> datetime.datetime | None:
+    """The first instant of a "YYYY-MM" month in the site's time zone."""
+    found = MONTH_PATTERN.match(month)
+    if not found:
+        return None
+    year, number = int(found[1]), int(found[2])
+    if not (1 <= year <= 9999 and 1 <= number <= 12):
+        return None
+    return timezone.make_aware(datetime.datetime(year, number, 1))
+
+
+def _next_month(start: datetime.datetime) -> datetime.datetime | None:
+    if start.year == 9999 and start.month == 12:
+        return None
+    year, month = divmod(start.year * 12 + start.month, 12)
+    return timezone.make_aware(datetime.datetime(year, month + 1, 1))
 
 
 def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[Image]:
@@ -112,6 +154,10 @@ def image_list(*, owner: User, filters: ImageFilters | None = None) -> QuerySet[
     filters = filters or ImageFilters()
     images = live_images(owner=owner)
     ordering = SORTS[filters.sort]
+    if filters.month and filters.sort == TIMELINE_SORT:
+        end = _next_month(_month_start(filters.month) or timezone.now())
+        if end is not None:
+            images = images.alias(shown_at=TAKEN_OR_UPLOADED).filter(shown_at__lt=end)
     if filters.tag:
         tag = search.tag_key(owner.pk, filters.tag)
         images = images.filter(facet_keys__contains=[tag])
@@ -222,6 +268,70 @@ def image_page(
     return page
 
 
+def image_timeline_date(image: Image, *, sort: str = TIMELINE_SORT) -> datetime.date:
+    """The day the timeline shows an image under: the camera's own day when
+    it was taken (its clock, in its time zone when known), else the day of
+    the upload in the site's time zone; the upload's day for upload orders."""
+    if sort == TIMELINE_SORT and image.taken_at is not None:
+        offset = datetime.timedelta(minutes=image.taken_at_offset or 0)
+        return image.taken_at.astimezone(datetime.timezone(offset)).date()
+    return timezone.localdate(image.created_at)
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    day: datetime.date | None
+    images: list[Image]
+
+
+def timeline_days(
+    images: Iterable[Image], *, by_date: bool = True, sort: str = TIMELINE_SORT
+) -> list[TimelineDay]:
+    """A page's images under day headings, in the page's order; one group
+    without a day when the order is not by date.
+
+    Runs over the rows already read, so headings cost no query; a day cut by
+    the page boundary is headed again on the next page.
+    """
+    days: list[TimelineDay] = []
+    for image in images:
+        day = image_timeline_date(image, sort=sort) if by_date else None
+        if not days or days[-1].day != day:
+            days.append(TimelineDay(day=day, images=[]))
+        days[-1].images.append(image)
+    return days
+
+
+def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
+    """The months that hold any of the owner's images (out of the trash),
+    newest first.
+
+    A loose index scan: each step asks the owner's date index for the newest
+    image before the month found last, so the cost follows the number of
+    months, not of images.
+    """
+    column = TIMELINE_SQL
+    table = Image._meta.db_table
+    zone = timezone.get_current_timezone_name()
+    newest_before = (
+        f"SELECT date_trunc('month', {column} AT TIME ZONE %s) FROM {table} "
+        f"WHERE owner_id = %s AND trashed_at IS NULL AND {column} < {{bound}} "
+        f"ORDER BY {column} DESC LIMIT 1"
+    )
+    first_bound = "'infinity'"
+    sql = (
+        "WITH RECURSIVE months(month) AS ("
+        f" ({newest_before.format(bound=first_bound)})"
+        " UNION ALL"
+        f" SELECT ({newest_before.format(bound='(month AT TIME ZONE %s)')})"
+        " FROM months WHERE month IS NOT NULL"
+        ") SELECT month FROM months WHERE month IS NOT NULL LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [zone, owner.pk, zone, owner.pk, zone, limit])
+        return [row[0].date() for row in cursor.fetchall()]
+
+
 def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
     """ΔE 1976 between the image's accent colour and ``lab``."""
     return Sqrt(
@@ -230,6 +340,36 @@ def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
         + Power(F("accent_lab__2") - lab[2], 2),
         output_field=FloatField(),
     )
+
+
+def image_selection(
+    *,
+    owner: User,
+    ids: Iterable[uuid.UUID] = (),
+    all_results: bool = False,
+    filters: ImageFilters | None = None,
+) -> QuerySet[Image]:
+    """The owner's images a bulk action applies to, in the gallery's order:
+    every result of ``filters``, or those among ``ids`` (others' are ignored)."""
+    if all_results:
+        return image_list(owner=owner, filters=filters)
+    return (
+        live_images(owner=owner).filter(pk__in=list(ids)).order_by(*SORTS[DEFAULT_SORT])
+    )
+
+
+# A ZIP holds at most this many originals: a larger one would outlast the
+# web server's request timeout.
+MAX_ARCHIVE_IMAGES = 500
+
+
+def image_archive(*, images: QuerySet[Image]) -> Iterator[bytes]:
+    """A streamed ZIP of the originals of ``images`` (at most
+    MAX_ARCHIVE_IMAGES; the caller checks the count)."""
+    rows = list(
+        images.only("file", "original_filename", "created_at")[:MAX_ARCHIVE_IMAGES]
+    )
+    return archive.zip_stream(rows)
 
 
 def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
@@ -273,6 +413,10 @@ def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
 def image_download_url(*, image: Image) -> str:
     """A short-lived URL that downloads the original under its original name."""
     return download_url(image)
+
+
+# The least similarity the similar page lists (unrelated photos are left out).
+ALIKE = similarity.ALIKE
 
 
 def similar_images(

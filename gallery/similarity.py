@@ -34,6 +34,9 @@ CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
 # re-encoded or lightly edited (measured on the offline model's embeddings).
 NEAR_DUPLICATE = 0.93
+# Below this, photos have little in common (on the offline model two
+# unrelated photos score 0.1-0.35; scenes of one kind 0.8 and more).
+ALIKE = 0.4
 
 
 @cache

@@ -1,17 +1,28 @@
-"""Private local storage whose URLs are signed and expire.
+"""Private storage whose URLs are signed and expire: local files, and S3.
 
-Files live outside any static or media directory a web server would list; the
-only way to read one is a URL carrying a Django signature of its key, checked
-by ``image_repo_project.views.media_file``. The lifetime matches S3's presigned URLs.
+Local files live outside any static or media directory a web server would
+list; the only way to read one is a URL carrying a Django signature of its key,
+checked by ``image_repo_project.views.media_file``. The lifetime matches S3's
+presigned URLs.
+
+Both kinds of URL are signed as of the start of a time window (URL_WINDOW), not
+the second they are made: every page shown within one window gets the same URL
+for the same file, so the browser's cache serves a photo seen a minute ago
+instead of downloading it again. A URL still expires IMAGE_URL_MAX_AGE after
+its window began, so never later than that after it was handed out.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from botocore.auth import AUTH_TYPE_MAPS, SIGV4_TIMESTAMP, S3SigV4QueryAuth
+from botocore.exceptions import NoCredentialsError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from django.conf import settings
@@ -19,9 +30,29 @@ from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 SALT = "gallery.media"
+# URLs made within one window are the same URL (see the module docstring).
+URL_WINDOW = 10 * 60
+
+
+def url_window_start(now: float | None = None) -> int:
+    """The start, in Unix seconds, of the signing window holding ``now``."""
+    now = time.time() if now is None else now
+    return int(now // URL_WINDOW * URL_WINDOW)
+
+
+def url_cache_seconds() -> int:
+    """How long a browser may keep a file fetched by a fresh URL: the time
+    the URL is sure to stay valid, whenever in its window it was made."""
+    return settings.IMAGE_URL_MAX_AGE - URL_WINDOW
+
+
+class _WindowSigner(signing.TimestampSigner):
+    def timestamp(self) -> str:
+        return signing.b62_encode(url_window_start())
 
 
 @dataclass(frozen=True)
@@ -41,7 +72,7 @@ def sign_media(name: str, *, content_disposition: str | None = None) -> str:
     if content_disposition:
         payload["d"] = content_disposition
     sealed = _cipher().encrypt(json.dumps(payload).encode(), None)
-    return signing.TimestampSigner(salt=SALT).sign(signing.b64_encode(sealed).decode())
+    return _WindowSigner(salt=SALT).sign(signing.b64_encode(sealed).decode())
 
 
 def read_media_token(token: str) -> MediaGrant:
@@ -80,6 +111,58 @@ class PrivateFileSystemStorage(FileSystemStorage):
         disposition = (parameters or {}).get("ResponseContentDisposition")
         token = sign_media(name, content_disposition=disposition)
         return reverse("media_file", args=[token])
+
+
+class WindowedS3SigV4QueryAuth(S3SigV4QueryAuth):
+    """S3 presigning dated at the start of the signing window.
+
+    botocore dates a presigned URL the moment it is made; the expiry
+    (X-Amz-Expires) counts from that date, so dating it earlier only
+    shortens its life, and URLs made in one window are equal.
+    """
+
+    def add_auth(self, request):
+        if self.credentials is None:
+            raise NoCredentialsError()
+        window = datetime.datetime.fromtimestamp(url_window_start(), datetime.UTC)
+        request.context["timestamp"] = window.strftime(SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)
+        canonical_request = self.canonical_request(request)
+        string_to_sign = self.string_to_sign(request, canonical_request)
+        signature = self.signature(string_to_sign, request)
+        self._inject_signature_to_request(request, signature)
+
+
+WINDOWED_PRESIGN = "gallery-windowed-s3v4-query"
+AUTH_TYPE_MAPS[WINDOWED_PRESIGN] = WindowedS3SigV4QueryAuth
+
+
+def _presign_in_windows(signature_version, **kwargs):
+    if signature_version == "s3v4-query":
+        return WINDOWED_PRESIGN
+    return None
+
+
+class PrivateS3Storage(S3Storage):
+    """A private bucket whose presigned URLs are stable within a window and
+    tell the browser how long it may keep the file."""
+
+    @property
+    def connection(self):
+        connection = super().connection
+        connection.meta.client.meta.events.register(
+            "choose-signer.s3.GetObject",
+            _presign_in_windows,
+            unique_id="gallery-windowed-presign",
+        )
+        return connection
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        parameters = {
+            "ResponseCacheControl": f"private, max-age={url_cache_seconds()}",
+            **(parameters or {}),
+        }
+        return super().url(name, parameters, expire, http_method)
 
 
 def download_filename(image) -> str:

@@ -11,14 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .colorspace import COLOR_NAMES
-from .forms import BulkDeleteForm, SingleUploadForm, UploadForm
+from .forms import SelectionForm, SingleUploadForm, UploadForm
 from .models import Image
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ def home(request):
     return render(request, "home.html")
 
 
+# Images above the fold load at once; the rest as they scroll into view.
+EAGER_IMAGES = 8
+
+
 @login_required
 @require_GET
 def image_list(request):
@@ -61,23 +65,40 @@ def image_list(request):
         request.GET.get("page"),
         per_page=settings.GALLERY_PAGE_SIZE,
         # Unfiltered, the owner's kept total; a search counts its matches.
-        count=None if filters.active else selectors.image_count(owner=request.user),
+        count=None
+        if filters.active or filters.month
+        else selectors.image_count(owner=request.user),
     )
     for error in filters.errors:
         messages.error(request, error)
+    first_page = page.number == 1
     return render(
         request,
         "gallery/list.html",
         {
             "page": page,
+            "days": selectors.timeline_days(
+                page.object_list, by_date=filters.by_date, sort=filters.sort
+            ),
+            "eager_ids": {
+                image.pk for image in page.object_list[:EAGER_IMAGES] if first_page
+            },
+            "months": (
+                selectors.timeline_months(owner=request.user)
+                if filters.sort == selectors.TIMELINE_SORT and not filters.active
+                else []
+            ),
             "filters": filters,
             "sorts": selectors.SORT_LABELS,
             "colors": COLOR_NAMES,
-            "tag_counts": selectors.tag_counts(owner=request.user),
+            "tag_chips": [
+                (tag, count, _query_with(request.GET, tag=tag))
+                for tag, count in selectors.tag_counts(owner=request.user)
+            ],
             "query_string": _query_without(request.GET, "page"),
             "clear_urls": {
                 name: _query_without(request.GET, name, "page")
-                for name in ("q", "tag", "color")
+                for name in ("q", "tag", "color", "month")
             },
             "uploads_left": _uploads_left(request.user),
             "trash_days": settings.GALLERY_TRASH_DAYS,
@@ -89,6 +110,15 @@ def _query_without(params, *names: str) -> str:
     query = params.copy()
     for name in names:
         query.pop(name, None)
+    return query.urlencode()
+
+
+def _query_with(params, **values: str) -> str:
+    """The query string with ``values`` set and the page number dropped."""
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in values.items():
+        query[name] = value
     return query.urlencode()
 
 
@@ -254,7 +284,9 @@ def image_similar(request, image_id):
         "gallery/similar.html",
         {
             "image": image,
-            "matches": selectors.similar_images(image=image, limit=24),
+            "matches": selectors.similar_images(
+                image=image, limit=24, min_similarity=selectors.ALIKE
+            ),
             "has_embedding": selectors.image_has_embedding(image=image),
         },
     )
@@ -272,34 +304,86 @@ def image_delete(request, image_id):
     return redirect("gallery:list")
 
 
-@login_required
-@require_POST
-def image_delete_many(request):
-    ids = _selected_ids(request)
-    if ids is None:
-        return redirect("gallery:list")
-    count = services.images_trash(owner=request.user, ids=ids)
-    messages.success(request, _deleted(count))
-    return redirect("gallery:list")
-
-
-def _selected_ids(request) -> list | None:
-    """The ids a bulk form selected; None (with the reason shown) when invalid."""
-    form = BulkDeleteForm(request.POST)
+def _selection(request):
+    """The signed-in user's images a bulk action applies to, or None after
+    telling them what is wrong with the selection."""
+    form = SelectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
         return None
-    return form.cleaned_data["ids"]
+    return selectors.image_selection(
+        owner=request.user,
+        ids=form.cleaned_data["ids"],
+        all_results=form.cleaned_data["all_results"],
+        filters=selectors.image_filters(request.POST),
+    )
 
 
 def _images(count: int) -> str:
     return f"{count} image{'s' if count != 1 else ''}"
 
 
+@login_required
+@require_POST
+def image_delete_many(request):
+    images = _selection(request)
+    if images is None:
+        return redirect("gallery:list")
+    ids = list(images.values_list("pk", flat=True))
+    count = services.images_trash(owner=request.user, ids=ids)
+    messages.success(request, _deleted(count))
+    return redirect("gallery:list")
+
+
+def _selected_ids(request) -> list | None:
+    """The ids a bulk form ticked; None (with the reason shown) when invalid."""
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors["ids"]))
+        return None
+    return form.cleaned_data["ids"]
+
+
 def _deleted(count: int) -> str:
     if services.trash_enabled():
         return f"Moved {_images(count)} to the trash."
     return f"Deleted {_images(count)}."
+
+
+@login_required
+@require_POST
+def image_reanalyze_many(request):
+    images = _selection(request)
+    if images is None:
+        return redirect("gallery:list")
+    try:
+        count = services.image_reanalyze_many(images=images)
+    except services.TooManyToAnalyseNow as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Analysing {_images(count)} again.")
+    return redirect("gallery:list")
+
+
+@login_required
+@require_POST
+def image_download_many(request):
+    images = _selection(request)
+    if images is None:
+        return redirect("gallery:list")
+    count = images.count()
+    if count > selectors.MAX_ARCHIVE_IMAGES:
+        messages.error(
+            request,
+            f"A download holds up to {selectors.MAX_ARCHIVE_IMAGES} photos; "
+            f"{count} are selected.",
+        )
+        return redirect("gallery:list")
+    response = StreamingHttpResponse(
+        selectors.image_archive(images=images), content_type="application/zip"
+    )
+    response["Content-Disposition"] = 'attachment; filename="photos.zip"'
+    return response
 
 
 @login_required

@@ -170,7 +170,7 @@ GALLERY_STORAGE_TIMEOUT = env_float("GALLERY_STORAGE_TIMEOUT", 5.0, minimum=0.1)
 GALLERY_STORAGE_ATTEMPTS = env_int("GALLERY_STORAGE_ATTEMPTS", 2, minimum=1)
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "gallery.storage.PrivateS3Storage",
         "OPTIONS": s3_storage_options(
             bucket_name=AWS_STORAGE_BUCKET_NAME,
             access_key=env_str("AWS_ACCESS_KEY_ID") or None,

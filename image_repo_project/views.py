@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import mimetypes
 
-from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage, storages
 from django.db import connection
@@ -13,7 +12,11 @@ from django.http import FileResponse, Http404, HttpResponseForbidden, JsonRespon
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from gallery.storage import PrivateFileSystemStorage, read_media_token
+from gallery.storage import (
+    PrivateFileSystemStorage,
+    read_media_token,
+    url_cache_seconds,
+)
 
 
 @require_GET
@@ -33,7 +36,9 @@ def media_file(request, token):
         storage.open(grant.name, "rb"),
         content_type=content_type or "application/octet-stream",
     )
-    response["Cache-Control"] = f"private, max-age={settings.IMAGE_URL_MAX_AGE}"
+    # The same URL is handed out for a while (gallery.storage), so the
+    # browser keeps the file for as long as any such URL is sure to be valid.
+    response["Cache-Control"] = f"private, max-age={url_cache_seconds()}"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     if grant.content_disposition:
         response["Content-Disposition"] = grant.content_disposition

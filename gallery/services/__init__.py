@@ -40,6 +40,7 @@ from .processing import (
     image_processing_schedule,
     processing_worker_run,
 )
+from .reanalysis import TooManyToAnalyseNow, image_reanalyze_many
 from .trash import (
     RestoreOverLimit,
     images_restore,
@@ -67,6 +68,7 @@ __all__ = [
     "PersonError",
     "RestoreOverLimit",
     "StorageUnavailable",
+    "TooManyToAnalyseNow",
     "UploadLimitReached",
     "UploadRefused",
     "clean_filename",
@@ -84,6 +86,7 @@ __all__ = [
     "image_process_claimed",
     "image_process_next",
     "image_processing_schedule",
+    "image_reanalyze_many",
     "image_renditions_rebuild",
     "image_upload",
     "images_import",

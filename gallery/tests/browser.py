@@ -63,12 +63,18 @@ def page_at(browser):
         context.close()
 
 
-def log_in_and_upload(page, base_url: str, files: list[str]) -> None:
-    """Log in as alice (password from conftest) and upload ``files``."""
+def log_in(page, base_url: str) -> None:
+    """Log in as alice (password from conftest)."""
     page.goto(base_url + "/accounts/login/")
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("correct horse 1")
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/images/")
+
+
+def log_in_and_upload(page, base_url: str, files: list[str]) -> None:
+    """Log in as alice (password from conftest) and upload ``files``."""
+    log_in(page, base_url)
     page.goto(base_url + "/images/upload/")
     page.get_by_label("Photos").set_input_files(files)
     page.get_by_role("button", name="Upload").click()
@@ -94,3 +100,34 @@ def wait_until(page, expression: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"Still false after {timeout} s: {expression}")
         page.wait_for_timeout(100)
+
+
+AXE = Path(__file__).resolve().parents[2] / "frontend/node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now (WCAG 2.x A and AA).
+
+    axe-core comes from npm, pinned in frontend/package-lock.json; it is run
+    through the DevTools protocol, which the Content-Security-Policy does not
+    govern, so the page under test is the page as served.
+    """
+    if not AXE.exists():
+        component_missing("axe-core is not installed: run `make frontend`.")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    return page.evaluate(
+        """axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a',
+            'wcag21aa', 'wcag22aa', 'best-practice']})
+          .then(result => result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(' '))})))"""
+    )
+
+
+def open_photo_page(page, base_url: str, name: str) -> None:
+    """Go to the page of the gallery's photo named ``name`` (a click on the
+    photo opens the viewer instead)."""
+    tile = page.locator(".tile", has_text=name).first
+    page.goto(base_url + tile.locator(".tile-link").get_attribute("href"))
+    page.wait_for_load_state("networkidle")

@@ -67,7 +67,7 @@ class S3Server:
     def storage_settings(self, *, timeout: float = 5.0, attempts: int = 2) -> dict:
         """STORAGES["default"] as settings.py builds it for this server."""
         return {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "gallery.storage.PrivateS3Storage",
             "OPTIONS": s3_storage_options(
                 bucket_name=self.bucket,
                 access_key=self.access_key,

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from gallery.tests.browser import log_in_and_upload, screenshot
+from gallery.tests.browser import (
+    log_in_and_upload,
+    open_photo_page,
+    screenshot,
+)
 from gallery.tests.photos import photo_bytes, two_people_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,8 +33,7 @@ def test_a_person_sees_what_is_in_their_photos_and_finds_them_by_meaning(
     log_in_and_upload(page, live_server.url, files)
 
     page.goto(live_server.url + "/images/?q=two+people")
-    page.get_by_role("link", name="IMG_2041.jpg").first.click()
-    page.wait_for_load_state("networkidle")
+    open_photo_page(page, live_server.url, "IMG_2041.jpg")
     content = page.content()
     assert "Two people" in content
     chip = page.get_by_role("link", name="person ×2")
@@ -50,7 +53,6 @@ def test_a_person_sees_what_is_in_their_photos_and_finds_them_by_meaning(
     assert phone.locator(".grid img").first.get_attribute("alt") == "A cup of espresso"
     screenshot(phone, "phone-search-hot-beverage")
     phone.goto(live_server.url + "/images/?q=two+people")
-    phone.get_by_role("link", name="IMG_2041.jpg").first.click()
-    phone.wait_for_load_state("networkidle")
+    open_photo_page(phone, live_server.url, "IMG_2041.jpg")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "phone-detail-two-people")

@@ -23,7 +23,7 @@ def test_a_deleted_photo_waits_in_the_trash_and_comes_back(
     page.goto(live_server.url + "/images/")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_label("Select walk-0.jpg").check()
-    page.get_by_role("button", name="Delete selected").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     page.wait_for_url("**/images/")
     assert "Moved 1 image to the trash." in page.content()
     page.get_by_role("link", name="Trash").click()

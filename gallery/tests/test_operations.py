@@ -215,3 +215,17 @@ def test_the_services_do_not_import_the_task_module():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_admin_list_shows_thumbnails_and_each_status_once(
+    operator_client, alice, make_upload
+):
+    image = services.image_upload(owner=alice, file=make_upload("thumb.jpg"))
+    page = operator_client.get("/admin/gallery/image/").content.decode()
+    thumbnail_token = image.thumbnail.url.split("/")[2]
+    assert f'<img src="/media/{thumbnail_token}/"' in page
+    assert image.thumbnail.name not in page  # no storage keys printed
+    assert 'style="' not in page.split('id="result_list"')[1].split("</table>")[0]
+    filters = page.split('id="changelist-filter"')[1]
+    for label in ("Waiting", "Analysing now", "Analysed", "Failed", "Not analysed"):
+        assert filters.count(f">{label}</a>") == 1, label

@@ -148,10 +148,20 @@ def test_a_tag_filter_is_exact(alice_client, library):
 
 def test_the_gallery_shows_the_most_common_tags_with_counts(alice_client, library):
     response = alice_client.get("/images/")
-    counts = dict(response.context["tag_counts"])
+    counts = {tag: count for tag, count, _ in response.context["tag_chips"]}
     assert counts["cat"] == 2
     assert counts["sea"] == 2
     assert 'href="?tag=cat"' in response.content.decode()
+
+
+def test_a_tag_chip_keeps_the_words_and_the_colour(alice_client, library):
+    page = alice_client.get("/images/?q=photo&color=%233366cc&page=2&tag=sea")
+    html = page.content.decode()
+    assert 'href="?q=photo&amp;color=%233366cc&amp;tag=cat"' in html
+    # Following it keeps the words and the colour, on the first page.
+    response = alice_client.get("/images/?q=photo&color=%233366cc&tag=cat")
+    assert response.context["filters"].q == "photo"
+    assert response.context["filters"].color == "#3366cc"
 
 
 def test_a_colour_name_matches_dominant_foreground_or_background(alice_client, library):

@@ -167,3 +167,25 @@ def test_deleting_images_and_users_removes_their_embeddings(
     services.user_delete(user=alice)
     assert ImageEmbedding.objects.filter(owner_id=alice.pk).count() == 0
     assert ImageEmbedding.objects.filter(owner=bob).count() == 1
+
+
+def test_the_similar_page_leaves_out_unrelated_photos(ranking, alice, alice_client):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    photos = Path(__file__).parent / "data" / "photos"
+    uploaded = {
+        name: services.image_upload(
+            owner=alice,
+            file=SimpleUploadedFile(name, (photos / name).read_bytes()),
+        )
+        for name in ("cat.jpg", "coffee.jpg", "rocket.jpg")
+    }
+    copy = synthetic.jpeg_bytes(PILImage.open(photos / "cat.jpg").resize((300, 200)))
+    services.image_upload(owner=alice, file=SimpleUploadedFile("cat-small.jpg", copy))
+    response = alice_client.get(f"/images/{uploaded['cat.jpg'].id}/similar/")
+    names = [image.original_filename for image, _ in response.context["matches"]]
+    assert names == ["cat-small.jpg"]
+    # Nothing to tick on this page: no boxes without a bar.
+    assert 'type="checkbox"' not in response.content.decode()

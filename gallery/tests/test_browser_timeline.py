@@ -1,0 +1,201 @@
+"""The gallery as a photo app in a real browser: the timeline, loading more
+as you scroll, the phone layout, and axe-core on the way."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from gallery.storage import read_media_token
+from gallery.tests.browser import axe_violations, log_in, screenshot, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def library(alice, settings):
+    """30 of alice's photos over the last few months, three a day."""
+    from bench import synthetic
+    from gallery import services
+    from gallery.models import Image
+
+    settings.GALLERY_UPLOAD_LIMIT = 0
+    now = timezone.now()
+    images = []
+    for n in range(30):
+        data = synthetic.jpeg_bytes(synthetic.photo_like(500 + n, 320, 240))
+        image = services.image_upload(
+            owner=alice, file=SimpleUploadedFile(f"photo-{n:02}.jpg", data)
+        )
+        taken = now - datetime.timedelta(days=n // 3 * 5, hours=n % 3)
+        Image.objects.filter(pk=image.pk).update(created_at=taken)
+        images.append(image)
+    return images
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations
+
+
+def test_the_timeline_loads_more_as_you_scroll(live_server, page_at, library):
+    page = page_at(1280, 600)
+    log_in(page, live_server.url)
+    assert page.locator(".tile").count() == 24
+    headings = page.locator(".day-heading").all_inner_texts()
+    assert len(headings) == 8 and len(set(headings)) == 8
+    # Names stay out of the way until a photo is pointed at or focused.
+    assert (
+        page.locator(".tile-caption").first.evaluate("e => getComputedStyle(e).opacity")
+        == "0"
+    )
+    assert_accessible(page)
+    screenshot(page, "desktop-timeline")
+
+    page.locator(".pagination").scroll_into_view_if_needed()
+    wait_until(page, "document.querySelectorAll('.tile').length === 30")
+    # The second page's photos joined the timeline; its links are gone.
+    assert page.locator(".pagination").count() == 0
+    assert page.locator(".day-heading").count() == 10
+    assert page.locator("[aria-live] >> text=6 more photos loaded.").count() == 1
+    assert_accessible(page)
+
+
+def test_the_paged_links_work_without_javascript(live_server, page_at, library):
+    page = page_at(1280, java_script_enabled=False)
+    log_in(page, live_server.url)
+    page.get_by_role("link", name="Older →").click()
+    page.wait_for_url("**page=2")
+    assert page.locator(".tile").count() == 6
+
+
+def test_on_a_phone_the_first_screen_shows_photos_three_across(
+    live_server, page_at, library
+):
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url)
+    tiles = page.locator(".tile")
+    first, second, third, fourth = (tiles.nth(n).bounding_box() for n in range(4))
+    assert first["y"] == second["y"] == third["y"] < fourth["y"]
+    assert 115 < first["width"] < 125
+    # Under the compact header, the heading and one row of controls.
+    assert page.locator("header").bounding_box()["height"] <= 56
+    assert first["y"] < 300
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Search waits behind its button; the tag chips scroll sideways.
+    assert not page.get_by_label("Search your photos").is_visible()
+    screenshot(page, "phone-timeline")
+    page.get_by_label("Search and filters").click()
+    assert page.get_by_label("Search your photos").is_visible()
+    assert page.get_by_label("Or pick a colour").is_visible()
+    screenshot(page, "phone-search-open")
+    assert_accessible(page)
+
+    # The selection bar stays below the header while the page scrolls.
+    page.get_by_label("Select photo-05.jpg").check()
+    page.mouse.wheel(0, 900)
+    page.wait_for_timeout(300)
+    bar = page.locator("[data-bulk-bar]").bounding_box()
+    header = page.locator("header").bounding_box()
+    assert bar["y"] >= header["y"] + header["height"] - 1
+    screenshot(page, "phone-selecting")
+
+
+def test_a_colour_picked_on_the_page_searches_by_that_colour(
+    live_server, page_at, library
+):
+    page = page_at(1280)
+    log_in(page, live_server.url)
+    page.get_by_label("Or pick a colour").fill("#cc3322")
+    page.get_by_role("button", name="Find this colour").click()
+    page.wait_for_url("**color=%23cc3322**")
+    assert "#cc3322" in page.locator(".active-filters").inner_text()
+
+
+@pytest.fixture
+def media_requests():
+    """Paths of the image files the server was asked for."""
+    from django.core.signals import request_started
+
+    paths: list[str] = []
+
+    def record(sender, environ, **kwargs):
+        if environ["PATH_INFO"].startswith("/media/"):
+            paths.append(environ["PATH_INFO"])
+
+    request_started.connect(record)
+    yield paths
+    request_started.disconnect(record)
+
+
+def test_a_second_visit_downloads_no_thumbnail_again(
+    live_server, page_at, library, media_requests
+):
+    page = page_at(1280)
+    log_in(page, live_server.url)
+    page.wait_for_load_state("networkidle")
+    first_visit = len(media_requests)
+    assert first_visit >= 8
+    page.goto(live_server.url + "/images/upload/")
+    page.goto(live_server.url + "/images/")
+    page.wait_for_load_state("networkidle")
+    # Every photo shows, and none was asked of the server twice.
+    assert page.evaluate(
+        "[...document.querySelectorAll('.tile img')].slice(0, 8)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    files = [read_media_token(path.split("/")[2]).name for path in media_requests]
+    assert len(files) == len(set(files))
+
+
+def selected_count(page) -> str:
+    return page.locator("[data-bulk-count]").inner_text()
+
+
+def test_selecting_a_range_the_page_and_all_results(live_server, page_at, library):
+    page = page_at(1280, 600)
+    log_in(page, live_server.url)
+    # Newest first: photo-00 … photo-23 on the first page.
+    page.get_by_label("Select photo-02.jpg").check()
+    page.get_by_label("Select photo-06.jpg").click(modifiers=["Shift"])
+    assert selected_count(page) == "5 selected"
+    checked = page.eval_on_selector_all(
+        "[data-select]:checked",
+        "boxes => boxes.map(b => b.closest('.tile').querySelector('.tile-name')"
+        ".textContent)",
+    )
+    assert checked == [f"photo-{n:02}.jpg" for n in range(2, 7)]
+    # A shift-click on a ticked box clears the range from the last one.
+    page.get_by_label("Select photo-04.jpg").click(modifiers=["Shift"])
+    assert selected_count(page) == "2 selected"
+    screenshot(page, "desktop-selecting")
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Select all on this page").click()
+    # Every photo loaded so far (more load as the page scrolls).
+    assert selected_count(page) == f"{page.locator('.tile').count()} selected"
+    page.get_by_role("button", name="Select all 30").click()
+    assert selected_count(page) == "All 30 selected"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.wait_for_selector(".message")
+    assert "Moved 30 images to the trash." in page.locator(".messages").inner_text()
+    assert page.locator(".tile").count() == 0
+
+
+def test_on_a_phone_select_mode_shows_the_boxes(live_server, page_at, library):
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url)
+    box = page.locator(".tile-select").first
+    assert box.evaluate("e => getComputedStyle(e).opacity") == "0"
+    page.get_by_role("button", name="Select", exact=True).tap()
+    wait_until(
+        page,
+        "getComputedStyle(document.querySelector('.tile-select')).opacity === '1'",
+    )
+    page.get_by_label("Select photo-01.jpg").tap()
+    assert selected_count(page) == "1 selected"
+    screenshot(page, "phone-select-mode")

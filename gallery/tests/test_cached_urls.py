@@ -1,0 +1,101 @@
+"""Image URLs are stable within a window so the browser's cache works, and
+still expire within 30 minutes of being handed out (local storage and S3)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import time
+import urllib.request
+
+import pytest
+from django.core import signing
+from django.core.management import call_command
+from django.test import Client
+
+from gallery import services, storage
+
+pytestmark = pytest.mark.django_db
+
+
+def thumbnail_urls(response) -> list[str]:
+    return re.findall(r'<img src="(/media/[^"]+)"', response.content.decode())
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move time.time() for the signers; starts at the beginning of a window."""
+    now = [float(storage.url_window_start(time.time()) + storage.URL_WINDOW)]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def test_a_second_visit_within_the_window_gets_the_same_urls(
+    alice, alice_client, make_upload, clock
+):
+    for _ in range(3):
+        services.image_upload(owner=alice, file=make_upload())
+    first = thumbnail_urls(alice_client.get("/images/"))
+    clock[0] += storage.URL_WINDOW - 1
+    second = thumbnail_urls(alice_client.get("/images/"))
+    assert len(first) == 3
+    assert second == first
+    # The next window signs anew.
+    clock[0] += 1
+    assert set(thumbnail_urls(alice_client.get("/images/"))).isdisjoint(first)
+
+
+def test_a_url_expires_within_30_minutes_of_being_handed_out(alice, make_upload, clock):
+    image = services.image_upload(owner=alice, file=make_upload())
+    clock[0] += storage.URL_WINDOW - 1  # handed out at the end of a window
+    handed_out = clock[0]
+    url = image.thumbnail.url
+    assert Client().get(url).status_code == 200
+    clock[0] = storage.url_window_start(handed_out) + 30 * 60 + 1
+    assert clock[0] - handed_out < 30 * 60
+    assert Client().get(url).status_code == 403
+    # At the start of a window it lives the whole 30 minutes.
+    clock[0] = storage.url_window_start(clock[0]) + storage.URL_WINDOW
+    url = image.thumbnail.url
+    clock[0] += 30 * 60
+    assert Client().get(url).status_code == 200
+    clock[0] += 1
+    assert Client().get(url).status_code == 403
+
+
+def test_a_local_file_may_be_kept_while_its_url_is_sure_to_be_valid(alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    response = Client().get(image.thumbnail.url)
+    assert response["Cache-Control"] == "private, max-age=1200"
+
+
+def test_the_windowed_signer_still_refuses_tampered_tokens(alice, make_upload):
+    image = services.image_upload(owner=alice, file=make_upload())
+    token = image.thumbnail.url.split("/")[2]
+    with pytest.raises(signing.BadSignature):
+        storage.read_media_token(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+
+
+@pytest.mark.s3
+@pytest.mark.django_db(transaction=True)
+def test_s3_urls_are_stable_cacheable_and_expire(
+    s3_server, settings, alice, make_upload, clock
+):
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings()}
+    call_command("s3_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    image = services.image_upload(owner=alice, file=make_upload())
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert "X-Amz-Expires=1800" in url
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "private, max-age=1200"
+    # Dated at the start of its window: S3 counts the 30 minutes from there.
+    window = datetime.datetime.fromtimestamp(
+        storage.url_window_start(clock[0]), datetime.UTC
+    )
+    assert f"X-Amz-Date={window:%Y%m%dT%H%M%SZ}" in url
+    clock[0] += 1
+    assert image.thumbnail.url != url
