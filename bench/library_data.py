@@ -123,7 +123,7 @@ INSERT = (
   analysis_status, analyzer, analyzer_version, analyzed_at, analysis_error, description,
   description_confidence, tags, tag_names, dominant_foreground,
   dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
-  facet_keys, search_vector)
+  facet_keys, search_vector, camera_make, camera_model, lens, camera_details)
 SELECT id, owner_id, format('images/%s/%s.%s', owner_id, id, ext),
   format('thumbnails/%s/%s.jpg', owner_id, id),
   format('previews/%s/%s.jpg', owner_id, id), original_filename,
@@ -132,7 +132,7 @@ SELECT id, owner_id, format('images/%s/%s.%s', owner_id, id, ext),
   tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,
   facet_keys, """
     + SEARCH_VECTOR
-    + """
+    + """, '', '', '', '{}'::jsonb
 FROM stage ORDER BY created"""
 )  # time order: users' rows interleave as in real life
 EMBEDDINGS = """INSERT INTO gallery_imageembedding (image_id, owner_id, {column})

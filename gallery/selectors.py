@@ -560,7 +560,12 @@ class PersonSummary:
     photo_count: int
 
 
-def people_list(*, owner: User) -> list[PersonSummary]:
+# People shown on one page: named ones, then those in the most photos. A
+# library full of crowds has many one-photo strangers, not worth a page.
+PEOPLE_SHOWN = 200
+
+
+def people_list(*, owner: User, limit: int = PEOPLE_SHOWN) -> list[PersonSummary]:
     """The owner's people, named ones first (by name), then by photo count.
 
     Two queries whatever the number of people: the people with their counts,
@@ -576,6 +581,12 @@ def people_list(*, owner: User) -> list[PersonSummary]:
             )
         )
         .filter(photo_count__gt=0)
+        .order_by(
+            Case(When(name="", then=Value(1)), default=Value(0)),
+            Lower("name"),
+            "-photo_count",
+            "id",
+        )[:limit]
     )
     covers = dict(
         Face.objects.filter(
@@ -588,13 +599,9 @@ def people_list(*, owner: User) -> list[PersonSummary]:
         .distinct("person_id")
         .values_list("person_id", "id")
     )
-    summaries = [
+    return [
         PersonSummary(p, covers[p.pk], p.photo_count) for p in people if p.pk in covers
     ]
-    summaries.sort(
-        key=lambda s: (not s.person.name, s.person.name.lower(), -s.photo_count)
-    )
-    return summaries
 
 
 def person_get(*, owner: User, person_id: uuid.UUID) -> Person | None:
@@ -609,7 +616,7 @@ def person_faces(*, person: Person) -> list[Face]:
             owner_id=person.owner_id,
             person=person,
             removed=False,
-            image__trashed_at__isnull=True,  # trashed photos are out of sight
+            image__trashed_at__isnull=True,
         )
         .select_related("image")
         .defer("descriptor", "thumbnail")
@@ -617,8 +624,20 @@ def person_faces(*, person: Person) -> list[Face]:
     )
 
 
+def image_people(*, image: Image) -> list[Face]:
+    """The grouped faces in the image with their people, left to right."""
+    return list(
+        Face.objects.filter(
+            owner_id=image.owner_id, image=image, removed=False, person__isnull=False
+        )
+        .select_related("person")
+        .defer("descriptor", "thumbnail")
+        .order_by("left")
+    )
+
+
 def person_images(*, person: Person) -> QuerySet[Image]:
-    """The photos the person is in, newest first."""
+    """The photos the person is in (not in the trash), newest first."""
     return Image.objects.filter(
         owner_id=person.owner_id,
         trashed_at__isnull=True,

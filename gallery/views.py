@@ -270,6 +270,7 @@ def image_detail(request, image_id):
             "download_url": selectors.image_download_url(image=image),
             "near_duplicates": selectors.near_duplicates(image=image),
             "camera": selectors.image_camera_details(image=image, viewer=request.user),
+            "people_in_photo": selectors.image_people(image=image),
             "trash_days": settings.GALLERY_TRASH_DAYS,
         },
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,10 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     ensure_embedded_postgres()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    # The background worker (renditions, analysis), in this process group:
-    # Ctrl-C reaches it with gunicorn, and gunicorn's exit stops it
-    # (gunicorn.conf.py, on_exit).
-    worker = subprocess.Popen([sys.executable, "manage.py", "process_images"], cwd=ROOT)
+    worker = start_worker()
     os.environ[WORKER_PID] = str(worker.pid)
     print(f"Image Repo: http://{options.host}:{options.port}/", flush=True)
     command = [
@@ -59,6 +57,25 @@ def main(argv: list[str] | None = None) -> None:
         str(options.workers),
     ]
     os.execv(sys.executable, command)
+
+
+def start_worker(
+    command: tuple[str, ...] = ("manage.py", "process_images"), **options
+) -> subprocess.Popen:
+    """The background worker (renditions, analysis), in this process group:
+    Ctrl-C reaches it with gunicorn, and gunicorn's exit stops it
+    (gunicorn.conf.py, on_exit).
+
+    It starts with Ctrl-C ignored, so a Ctrl-C while it is still importing
+    cannot print a KeyboardInterrupt traceback; once running it handles SIGINT
+    and SIGTERM by finishing the image at hand."""
+    return subprocess.Popen(
+        [sys.executable, *command], cwd=ROOT, preexec_fn=_ignore_ctrl_c, **options
+    )
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

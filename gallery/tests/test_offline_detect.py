@@ -4,6 +4,7 @@ overlap suppression, letterboxing, and fetching the model files."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -161,6 +162,25 @@ def test_fetch_keeps_only_the_listed_files_and_downloads_once(tmp_path):
     assert kept == ["LICENSE", "models/a.json"]
     assert packages.fetch(tmp_path, package, fetcher=fetcher) == folder
     assert len(urls) == 1
+
+
+def test_a_folder_from_before_more_files_were_kept_is_fetched_again(tmp_path):
+    # Set-up before the face models kept fewer files: the next set-up fetches
+    # the package again and keeps every listed file.
+    tarball = _tarball({"LICENSE": b"MIT", "models/a.json": b"{}", "b.bin": b"x"})
+    older = packages.fetch(tmp_path, _package(tarball), fetcher=lambda url: tarball)
+    package = dataclasses.replace(
+        _package(tarball), files=("LICENSE", "models/a.json", "b.bin")
+    )
+    urls = []
+
+    def fetcher(url):
+        urls.append(url)
+        return tarball
+
+    folder = packages.fetch(tmp_path, package, fetcher=fetcher)
+    assert folder == older and len(urls) == 1
+    assert (folder / "b.bin").read_bytes() == b"x"
 
 
 def test_fetch_refuses_a_tarball_that_fails_the_integrity_check(tmp_path):

@@ -261,7 +261,9 @@ def test_a_name_is_found_as_whole_words_among_others(alice_client, alice, photo)
     assert "garden.jpg" not in found("mary")
 
 
-def test_trashed_photos_leave_the_people_pages(alice_client, alice, photo):
+def test_a_person_whose_photos_are_all_in_the_trash_leaves_the_people_page(
+    alice_client, alice, photo
+):
     kept = photo(alice, face(ADA), name="kept.jpg")
     trashed = photo(alice, face(ADA), name="trashed.jpg")
     alone = photo(alice, face(BEN), name="alone.jpg")
@@ -273,3 +275,44 @@ def test_trashed_photos_leave_the_people_pages(alice_client, alice, photo):
     assert "kept.jpg" in ada and "trashed.jpg" not in ada
     services.images_restore(owner=alice, ids=[trashed.pk])
     assert "2 photos" in alice_client.get("/people/").content.decode()
+
+
+def test_the_photo_page_links_the_people_in_it(alice_client, alice, photo):
+    image = photo(alice, face(BEN, box=(0.6, 0.2, 0.2, 0.2)), face(ADA))
+    ada = Face.objects.get(image=image, left=0.3).person
+    services.person_rename(owner=alice, person_id=ada.pk, name="Ada")
+
+    page = alice_client.get(f"/images/{image.pk}/").content.decode()
+
+    people = page.split('id="in-photo-heading"')[1]
+    assert people.index("Ada") < people.index("Unnamed")  # left to right
+    assert f'href="/people/{ada.pk}/"' in people
+
+
+def test_the_people_page_lists_a_bounded_number_of_people(
+    alice_client, alice, photo, django_assert_max_num_queries
+):
+    from gallery import selectors
+
+    strangers = [v / np.linalg.norm(v) for v in RNG.standard_normal((4, 1024))]
+    for stranger in strangers:
+        photo(alice, face(stranger))
+    named = person_of(photo(alice, face(ADA)))
+    services.person_rename(owner=alice, person_id=named.pk, name="Ada")
+
+    shown = selectors.people_list(owner=alice, limit=3)
+
+    assert [s.person.name for s in shown] == ["Ada", "", ""]
+    with django_assert_max_num_queries(8):
+        assert alice_client.get("/people/").status_code == 200
+
+
+def test_photos_in_the_trash_leave_the_people_pages(alice_client, alice, photo):
+    kept = photo(alice, face(ADA), name="kept.jpg")
+    trashed = photo(alice, face(ADA), name="trashed.jpg")
+    person = person_of(kept)
+    services.images_trash(owner=alice, ids=[trashed.pk])
+
+    page = alice_client.get(f"/people/{person.pk}/").content.decode()
+    assert "kept.jpg" in page and "trashed.jpg" not in page
+    assert "1 photo<" in alice_client.get("/people/").content.decode()

@@ -185,3 +185,15 @@ def test_make_run_defaults_to_three_workers_of_two_threads(monkeypatch):
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (config["timeout"], config["graceful_timeout"]) == (30, 10)
     assert (config["worker_class"], config["threads"]) == ("gthread", 2)
+
+
+def test_the_worker_starts_with_ctrl_c_ignored_until_it_handles_it():
+    """A Ctrl-C while the worker is still importing must not print a
+    KeyboardInterrupt traceback: it starts with SIGINT ignored, and the command
+    installs its own handler once running."""
+    from image_repo_project.serve import start_worker
+
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+    child = start_worker(("-c", probe), stdout=subprocess.PIPE, text=True)
+    output, _ = child.communicate(timeout=60)
+    assert output.strip() == "True"
