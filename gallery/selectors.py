@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -283,6 +284,23 @@ class TimelineDay:
     day: datetime.date | None
     images: list[Image]
 
+    # The heading's words, made once in Python: the template's date filter
+    # costs tens of microseconds a call, and a page has dozens of them.
+    @cached_property
+    def iso(self) -> str:
+        """2026-11-20 (empty without a day)."""
+        return self.day.isoformat() if self.day else ""
+
+    @cached_property
+    def weekday(self) -> str:
+        """Fri"""
+        return f"{self.day:%a}" if self.day else ""
+
+    @cached_property
+    def label(self) -> str:
+        """20 Nov 2026"""
+        return f"{self.day.day} {self.day:%b} {self.day.year:04}" if self.day else ""
+
 
 def timeline_days(
     images: Iterable[Image], *, by_date: bool = True, sort: str = TIMELINE_SORT
@@ -330,6 +348,37 @@ def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [zone, owner.pk, zone, owner.pk, zone, limit])
         return [row[0].date() for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class MonthOption:
+    value: str  # 2026-11, as ?month= takes it
+    label: str  # November 2026
+    selected: bool
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    year: int
+    months: list[MonthOption]
+
+
+def month_index(
+    months: Sequence[datetime.date], *, selected: str = ""
+) -> list[MonthGroup]:
+    """The "jump to a month" choices under their years, newest first, with
+    their words made here rather than by a template filter per option; none
+    when there is only one month to be in."""
+    groups: list[MonthGroup] = []
+    if len(months) < 2:
+        return groups
+    for month in months:
+        if not groups or groups[-1].year != month.year:
+            groups.append(MonthGroup(year=month.year, months=[]))
+        value = f"{month.year:04}-{month.month:02}"
+        label = f"{month:%B} {month.year:04}"
+        groups[-1].months.append(MonthOption(value, label, value == selected))
+    return groups
 
 
 def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:
