@@ -124,8 +124,9 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         processing=True,
         **image_fields(camera),
     )
-    # Refused early, without a write; checked again under the lock.
-    _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
+    # Refused early, without a write; checked again under the lock. (The cap
+    # was checked above, before decoding: under the lock is where it counts.)
+    _refuse_duplicate(image)
     stored: list[str] = []
     try:
         # The original is written before the owner's row is locked: a slow or
@@ -136,8 +137,12 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
-            _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
-            image.full_clean()
+            _refuse_duplicate(image)
+            if enforce_limit:
+                _refuse_over_limit(owner, limit=allowance.limit)
+            # The owner's row is locked (it exists) and the id is a fresh
+            # UUID: no query to check either again.
+            image.full_clean(exclude=["owner"], validate_unique=False)
             image.save(force_insert=True)
             count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
@@ -162,17 +167,22 @@ def _store_original(
         raise StorageUnavailable() from error
 
 
-def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> None:
+def _refuse_duplicate(image: Image) -> None:
     # The trash included: the same bytes again point to the trashed copy.
     mine = Image.objects.filter(owner_id=image.owner_id, sha256=image.sha256)
     existing = mine.order_by(F("trashed_at").asc(nulls_first=True)).first()
     if existing is not None:
         raise DuplicateImage(existing)
-    if not enforce_limit:
+
+
+def _refuse_over_limit(owner: User, *, limit: int | None) -> None:
+    """Count the owner's images against ``limit`` (read at the start of this
+    upload); nothing to count without a limit."""
+    if limit is None:
         return
-    allowance = upload_allowance(owner=image.owner)
-    if allowance.reached and allowance.limit is not None:
-        raise UploadLimitReached(allowance.limit)
+    allowance = upload_allowance(owner=owner, limit=limit)
+    if allowance.reached:
+        raise UploadLimitReached(limit)
 
 
 def _without_location(file: File) -> File:

@@ -14,8 +14,10 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
@@ -216,6 +218,26 @@ def test_an_upload_writes_its_original_once_and_asks_nothing_else(
     client = s3.client()
     for key in (image.file.name, image.preview.name, image.thumbnail.name):
         assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
+
+
+def test_a_large_original_is_one_put_too(s3, settings, alice, make_image_bytes):
+    """Past boto3's 8 MB multipart threshold the original is still one
+    request, with its exact bytes and its content type."""
+    settings.GALLERY_PROCESSING = "worker"
+    noise = PILImage.frombytes("RGB", (1800, 1700), os.urandom(1800 * 1700 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG", compress_level=0)
+    data = out.getvalue()
+    assert len(data) > 9 * 1024 * 1024
+    calls = s3_calls(default_storage)
+    image = services.image_upload(
+        owner=alice, file=SimpleUploadedFile("noise.png", data, "image/png")
+    )
+    assert calls == ["PutObject"]
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=image.file.name)
+    assert stored["ContentType"] == "image/png"
+    assert stored["ServerSideEncryption"] == "AES256"
+    assert stored["Body"].read() == data
 
 
 def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
