@@ -242,6 +242,19 @@ class _CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached property
 
 
+# Columns of an image that no page of photos shows (cards, the timeline):
+# search and analysis data, read on the image's own page.
+UNSHOWN_ON_PAGES = (
+    "search_vector",
+    "facet_keys",
+    "tags",
+    "tag_names",
+    "camera_details",
+    "accent_lab",
+    "dominant_colors",
+)
+
+
 def image_page(
     images: QuerySet[Image],
     number: str | None,
@@ -252,9 +265,11 @@ def image_page(
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
-    order), then only the page's rows are read, so deep pages stay cheap.
-    With ``count`` (the owner's total, for an unfiltered gallery) nothing is
-    counted.
+    order), then only the page's rows are read, so deep pages stay cheap. In
+    one statement when the order is by the rows' own columns (the ids are a
+    subquery); ranked results (by words, by colour) read the ids first. The
+    columns no page of photos shows are left unread. With ``count`` (the
+    owner's total, for an unfiltered gallery) nothing is counted.
     """
     ids = images.values_list("pk", flat=True)
     paginator = (
@@ -263,9 +278,16 @@ def image_page(
         else _CountedPaginator(ids, per_page, count=count)
     )
     page: Page[Any] = paginator.get_page(number)
-    page_ids = list(page.object_list)
-    rows = Image.objects.in_bulk(page_ids)
-    page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
+    rows = Image.objects.defer(*UNSHOWN_ON_PAGES)
+    if images.query.annotations:
+        page_ids = list(page.object_list)
+        found = rows.in_bulk(page_ids)
+        page.object_list = [found[i] for i in page_ids if i in found]
+    else:
+        rows = rows.filter(pk__in=page.object_list)
+        if images.query.order_by:  # else the model's ordering, as the ids'
+            rows = rows.order_by(*images.query.order_by)
+        page.object_list = list(rows)
     return page
 
 
