@@ -230,15 +230,16 @@ def test_an_analysis_is_stored_in_one_transaction(in_background, alice, make_upl
     with connection.execute_wrapper(record):
         services.image_analyze(image=Image.objects.get(pk=image.pk))
     writes = {"INSERT", "UPDATE", "DELETE"}
-    first, last = statements.index("SAVEPOINT"), statements.index("RELEASE")
-    assert "UPDATE" in statements[first:last]  # the analysis and its index
-    # Nothing written outside a transaction: before the analysis's, nothing
-    # at all; after it, only the faces' grouping in a transaction of its own.
-    assert not writes & set(statements[:first]), statements
-    after = statements[last + 1 :]
-    if "SAVEPOINT" in after:
-        after = after[: after.index("SAVEPOINT")] + after[after.index("RELEASE") :]
-    assert not writes & set(after), statements
+    # Nothing written outside a transaction: the faces' grouping has one of
+    # its own, then the analysis and its index are written in one, last.
+    depth, outside = 0, []
+    for statement in statements:
+        depth += {"SAVEPOINT": 1, "RELEASE": -1}.get(statement, 0)
+        if depth == 0 and statement in writes:
+            outside.append(statement)
+    assert not outside, statements
+    last = len(statements) - 1 - statements[::-1].index("SAVEPOINT")
+    assert "UPDATE" in statements[last:]  # the analysis and its index
 
 
 @pytest.mark.django_db
@@ -255,3 +256,35 @@ def test_background_workers_lower_their_cpu_priority(settings, monkeypatch):
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # keep pytest's
     call_command("process_images", "--drain", stdout=io.StringIO())
     assert niced == [10, 10]
+
+
+@pytest.mark.django_db
+def test_a_worker_stopped_while_grouping_faces_leaves_the_image_queued(
+    in_background, alice, make_upload, monkeypatch
+):
+    from gallery.services import analysis
+
+    class WorkerKilled(BaseException):
+        """Stands for the process dying: nothing after it runs."""
+
+    def killed(**kwargs):
+        raise WorkerKilled
+
+    image = services.image_upload(owner=alice, file=make_upload())
+    monkeypatch.setattr(analysis, "image_faces_record", killed)
+    with pytest.raises(WorkerKilled):
+        services.image_process_next()
+    image.refresh_from_db()
+    # Not finished: the next claim analyses it again and records its faces.
+    assert image.processing
+    assert image.analysis_status != AnalysisStatus.DONE
+
+    recorded = []
+    monkeypatch.setattr(
+        analysis, "image_faces_record", lambda **kwargs: recorded.append(kwargs)
+    )
+    assert services.image_process_next()
+    image.refresh_from_db()
+    assert [call["image"].pk for call in recorded] == [image.pk]
+    assert not image.processing
+    assert image.analysis_status == AnalysisStatus.DONE
