@@ -228,7 +228,7 @@ def test_a_large_original_is_one_put_too(s3, settings, alice, make_image_bytes):
     out = io.BytesIO()
     noise.save(out, "PNG", compress_level=0)
     data = out.getvalue()
-    assert len(data) > 9 * 1024 * 1024
+    assert len(data) > 8 * 1024 * 1024  # boto3's multipart threshold
     calls = s3_calls(default_storage)
     image = services.image_upload(
         owner=alice, file=SimpleUploadedFile("noise.png", data, "image/png")
