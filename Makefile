@@ -81,9 +81,9 @@ bench-analysis: $(VENV)/.dev models
 bench-library: $(VENV)/.dev
 	$(PY) bench/library.py $(BENCH_ARGS)
 
-## Gallery pages through gunicorn on S3 (SeaweedFS), 10,000 images (bench/gallery.py)
+## Gallery pages through gunicorn on S3 (SeaweedFS), 10,000 images (bench/gallery_pages.py)
 bench-gallery: $(VENV)/.dev
-	$(PY) bench/gallery.py $(BENCH_ARGS) --json bench/results/gallery.json
+	$(PY) bench/gallery_pages.py $(BENCH_ARGS) --json bench/results/gallery.json
 
 ## The hostile corpus against gunicorn with three workers (bench/hostile.py)
 bench-hostile: $(VENV)/.dev

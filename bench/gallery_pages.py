@@ -1,9 +1,9 @@
 """Gallery page benchmark: the page as a browser gets it, through gunicorn.
 
     make bench-gallery
-    .venv/bin/python bench/gallery.py --requests 300
-    .venv/bin/python bench/gallery.py --rows 1000000
-    .venv/bin/python bench/gallery.py --revisions d5f348f HEAD   # before / after
+    .venv/bin/python bench/gallery_pages.py --requests 300
+    .venv/bin/python bench/gallery_pages.py --rows 1000000
+    .venv/bin/python bench/gallery_pages.py --revisions d5f348f HEAD   # before / after
 
 The app runs as people run it (bench/upload.py's App): gunicorn with
 ``--workers`` workers and DEBUG off, S3 on SeaweedFS (`weed mini`), a fresh
