@@ -544,24 +544,18 @@ def removes_location(*, owner: User) -> bool:
     )
 
 
-# upload_allowance's ``limit`` when the owner's limit is to be read.
-READ_LIMIT = -1
-
-
-def upload_allowance(*, owner: User, limit: int | None = READ_LIMIT) -> UploadAllowance:
+def upload_allowance(*, owner: User) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 
     The upload service calls this while it holds the lock on the owner's row,
-    so that parallel uploads are counted one after the other, passing the
-    ``limit`` it read at the start (None: no limit, nothing to count).
+    so that parallel uploads are counted one after the other.
     """
-    if limit == READ_LIMIT:
-        override = (
-            Profile.objects.filter(user=owner)
-            .values_list("upload_limit", flat=True)
-            .first()
-        )
-        limit = upload_limit(override=override)
+    override = (
+        Profile.objects.filter(user=owner)
+        .values_list("upload_limit", flat=True)
+        .first()
+    )
+    limit = upload_limit(override=override)
     if limit is None:
         return UploadAllowance(limit=None, left=None)
     # Counted, not read from the kept total: the cap must hold even for rows

@@ -94,9 +94,8 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
     """
     # Before any pixel is decoded: a user at the cap is answered at once.
     # (Checked again under the lock below, where parallel uploads count.)
-    allowance = upload_allowance(owner=owner)
-    if enforce_limit and allowance.reached and allowance.limit is not None:
-        raise UploadLimitReached(allowance.limit)
+    if enforce_limit:
+        _refuse_over_limit(owner)
     info = validate_image_file(file)
     camera = read_camera_metadata(file)
     width, height = upright_size((info.width, info.height), camera.orientation)
@@ -124,8 +123,8 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         processing=True,
         **image_fields(camera),
     )
-    # Refused early, without a write; checked again under the lock. (The cap
-    # was checked above, before decoding: under the lock is where it counts.)
+    # Refused early, without a write (the cap was checked above); both are
+    # checked again under the lock.
     _refuse_duplicate(image)
     stored: list[str] = []
     try:
@@ -139,9 +138,9 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             get_user_model().objects.select_for_update().get(pk=owner.pk)
             _refuse_duplicate(image)
             if enforce_limit:
-                _refuse_over_limit(owner, limit=allowance.limit)
-            # The owner's row is locked (it exists) and the id is a fresh
-            # UUID: no query to check either again.
+                _refuse_over_limit(owner)
+            # The owner was just locked and the id is new: only the fields'
+            # own rules are left to check, without a query.
             image.full_clean(exclude=["owner"], validate_unique=False)
             image.save(force_insert=True)
             count_images(owner.pk, 1)
@@ -175,14 +174,10 @@ def _refuse_duplicate(image: Image) -> None:
         raise DuplicateImage(existing)
 
 
-def _refuse_over_limit(owner: User, *, limit: int | None) -> None:
-    """Count the owner's images against ``limit`` (read at the start of this
-    upload); nothing to count without a limit."""
-    if limit is None:
-        return
-    allowance = upload_allowance(owner=owner, limit=limit)
-    if allowance.reached:
-        raise UploadLimitReached(limit)
+def _refuse_over_limit(owner: User) -> None:
+    allowance = upload_allowance(owner=owner)
+    if allowance.reached and allowance.limit is not None:
+        raise UploadLimitReached(allowance.limit)
 
 
 def _without_location(file: File) -> File:

@@ -248,14 +248,57 @@ def test_background_workers_lower_their_cpu_priority(settings, monkeypatch):
 
     from image_repo_project import celery
 
-    settings.GALLERY_WORKER_NICE = 10
-    niced: list[int] = []
-    monkeypatch.setattr(os, "nice", niced.append)
+    settings.GALLERY_WORKER_PRIORITY = "low"
+    lowered: list[str] = []
+    monkeypatch.setattr(
+        processing, "worker_priority_lower", lambda: lowered.append("lowered")
+    )
     celery._lower_the_priority()
     monkeypatch.setattr(processing, "image_process_next", lambda: False)
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # keep pytest's
     call_command("process_images", "--drain", stdout=io.StringIO())
-    assert niced == [10, 10]
+    assert lowered == ["lowered", "lowered"]
+
+
+PRIORITY_OF_A_WORKER = """
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "image_repo_project.settings"
+django.setup()
+from gallery.services.processing import worker_priority_lower
+worker_priority_lower()
+policy = os.sched_getscheduler(0)
+print("idle" if policy == os.SCHED_IDLE else "other", os.nice(0))
+"""
+
+
+@pytest.mark.parametrize(
+    ("priority", "expected"),
+    [("idle", "idle 0"), ("low", "other 10"), ("normal", "other 0")],
+)
+def test_a_worker_takes_the_configured_priority(priority, expected):
+    # A process of its own: a priority, once lowered, cannot be raised again.
+    result = subprocess.run(
+        [sys.executable, "-c", PRIORITY_OF_A_WORKER],
+        cwd=ROOT,
+        env={**os.environ, "GALLERY_WORKER_PRIORITY": priority},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split()[-2:] == expected.split(), result.stderr
+
+
+def test_an_unknown_worker_priority_stops_the_start_with_its_name():
+    result = subprocess.run(
+        [sys.executable, "-c", PRIORITY_OF_A_WORKER],
+        cwd=ROOT,
+        env={**os.environ, "GALLERY_WORKER_PRIORITY": "fast"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "GALLERY_WORKER_PRIORITY must be one of idle, low, normal" in result.stderr
 
 
 @pytest.mark.django_db

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Profile
 from gallery import services
@@ -88,21 +87,3 @@ def test_parallel_uploads_cannot_pass_the_cap(alice, make_upload):
     assert outcomes.count("stored") == 1
     assert outcomes.count("refused") == 11
     assert Image.objects.filter(owner=alice).count() == 5
-
-
-@pytest.mark.parametrize("limit", [5, 0])
-def test_an_upload_reads_the_limit_once_and_counts_only_under_a_limit(
-    alice, make_upload, settings, limit
-):
-    settings.GALLERY_UPLOAD_LIMIT = limit
-    settings.GALLERY_PROCESSING = "worker"  # renditions and analysis: not here
-    with CaptureQueriesContext(connection) as captured:
-        services.image_upload(owner=alice, file=make_upload())
-    sql = [query["sql"] for query in captured]
-    assert sum("accounts_profile" in query for query in sql) == 1
-    # Counted before decoding and again under the owner's lock; not at all
-    # without a limit.
-    assert sum("COUNT(" in query for query in sql) == (2 if limit else 0)
-    assert sum("FOR UPDATE" in query for query in sql) == 1
-    # No existence checks of the locked owner or of the fresh id.
-    assert not [query for query in sql if query.startswith('SELECT 1 AS "a"')]
