@@ -22,6 +22,10 @@ Cases, median and p95 in ms of the whole request as the client sees it:
 * ``--clients`` at once: pages per second and p95 with that many clients
   asking for pages 1–20 in turn.
 
+With each of the first two, the CPU time the gunicorn processes spent per
+page (PostgreSQL's and the client's are not counted): on a shared machine
+it moves far less with the load than the times do.
+
 Each ``--app`` (or each of ``--revisions``, checked out into temporary
 worktrees) is measured in turn with the same data and S3 server; with two, the
 table ends with the ratios after / before, which hold whatever the load on a
@@ -54,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from library_data import HEAVY  # noqa: E402
-from upload import App  # noqa: E402
+from upload import App, cpu_seconds  # noqa: E402
 from upload_compare import checkout  # noqa: E402
 
 from gallery.tests.s3_server import weed_binary, weed_mini  # noqa: E402
@@ -100,9 +104,13 @@ def measure(app: App, args: argparse.Namespace) -> dict:
     browser = Browser(app)
     for _ in range(10 * args.workers):  # every worker loads its code
         browser.page(1)
+    pids = app.web_pids()
+    cpu = cpu_seconds(pids)
     again = [browser.page(1) for _ in range(args.requests)]
+    cpu_again, cpu = cpu_seconds(pids) - cpu, cpu_seconds(pids)
     pages = min(args.requests, HEAVY // PAGE_SIZE - 1)
     once = [browser.page(number) for number in range(2, pages + 2)]
+    cpu_once = cpu_seconds(pids) - cpu
 
     browsers = [Browser(app) for _ in range(args.clients)]
     lock = threading.Lock()
@@ -126,8 +134,10 @@ def measure(app: App, args: argparse.Namespace) -> dict:
         "app": str(app.path),
         "page 1 again, median": statistics.median(again) * ms,
         "page 1 again, p95": p95(again) * ms,
+        "page 1 again, web CPU per page": cpu_again / len(again) * ms,
         "every page once, median": statistics.median(once) * ms,
         "every page once, p95": p95(once) * ms,
+        "every page once, web CPU per page": cpu_once / len(once) * ms,
         f"{args.clients} clients, pages/s": len(loaded) / elapsed,
         f"{args.clients} clients, p95": p95(loaded) * ms,
     }
