@@ -13,6 +13,7 @@ import pytest
 from django.core import signing
 from django.core.management import call_command
 from django.test import Client
+from storages.backends.s3 import S3Storage
 
 from gallery import services, storage
 
@@ -99,3 +100,52 @@ def test_s3_urls_are_stable_cacheable_and_expire(
     assert f"X-Amz-Date={window:%Y%m%dT%H%M%SZ}" in url
     clock[0] += 1
     assert image.thumbnail.url != url
+
+
+def test_a_process_signs_a_local_file_once_per_window(
+    alice, make_upload, clock, monkeypatch
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    signed = []
+    sign_media = storage.sign_media
+
+    def counting(name, **kwargs):
+        signed.append(name)
+        return sign_media(name, **kwargs)
+
+    monkeypatch.setattr(storage, "sign_media", counting)
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert signed == [image.thumbnail.name]
+    # A download link (another disposition) is signed apart.
+    assert storage.download_url(image) != url
+    assert len(signed) == 2
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(signed) == 3
+
+
+@pytest.mark.s3
+@pytest.mark.django_db(transaction=True)
+def test_s3_presigns_a_file_once_per_window(
+    s3_server, settings, alice, make_upload, clock, monkeypatch
+):
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings()}
+    call_command("s3_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    image = services.image_upload(owner=alice, file=make_upload())
+    presigned = []
+    presign = S3Storage.url
+
+    def counting(self, name, *args, **kwargs):
+        presigned.append(name)
+        return presign(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(S3Storage, "url", counting)
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert presigned == [image.thumbnail.name]
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(presigned) == 2
