@@ -76,6 +76,7 @@ class ImageAdmin(admin.ModelAdmin):
         "file",
         "preview",
         "thumbnail",
+        "thumbnail_small",
         "original_filename",
         "content_type",
         "size_bytes",

@@ -149,6 +149,48 @@ def test_a_second_visit_downloads_no_thumbnail_again(
     )
     files = [read_media_token(path.split("/")[2]).name for path in media_requests]
     assert len(files) == len(set(files))
+    # What the grid downloads is the smallest WebP thumbnail (see below).
+    assert all(name.startswith("small-thumbnails/") for name in files)
+    assert all(name.endswith(".webp") for name in files)
+
+
+# The library's photos are 320 x 240: their srcset offers the small thumbnail
+# (240 px wide) and the thumbnail (at its full 320 px; the preview is no wider).
+LAYOUT_SHIFT = """new Promise(done => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) total += entry.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => done(total), 200);
+})"""
+
+
+@pytest.mark.parametrize(
+    ("width", "scale", "chosen"),
+    [(1280, 1, "small-thumbnails"), (390, 3, "thumbnails")],
+)
+def test_the_grid_loads_the_webp_rendition_its_screen_needs(
+    live_server, page_at, library, media_requests, width, scale, chosen
+):
+    page = page_at(width, device_scale_factor=scale)
+    log_in(page, live_server.url)
+    page.wait_for_load_state("networkidle")
+    shown = page.evaluate(
+        """[...document.querySelectorAll('.tile img')].slice(0, 6)
+          .map(i => [new URL(i.currentSrc).pathname, i.complete, i.naturalWidth,
+                     i.getAttribute('loading'), i.alt])"""
+    )
+    natural_width = 240 if chosen == "small-thumbnails" else 320
+    for path, complete, natural, loading, alt in shown:
+        name = read_media_token(path.split("/")[2]).name
+        assert name.startswith(f"{chosen}/") and name.endswith(".webp")
+        assert complete and natural == natural_width
+        assert loading is None and alt.startswith("photo-")
+    # Only that rendition was downloaded, and nothing moved as it arrived.
+    files = {read_media_token(path.split("/")[2]).name for path in media_requests}
+    assert files and all(name.startswith(f"{chosen}/") for name in files)
+    assert page.evaluate(LAYOUT_SHIFT) == 0
+    screenshot(page, f"renditions-{width}")
 
 
 def selected_count(page) -> str:
