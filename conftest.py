@@ -56,6 +56,9 @@ def _test_settings(settings, tmp_path, model_cache_dir):
     # Renditions and analysis inside the request, so that a test sees them at
     # once; the background worker has its own tests (test_processing).
     settings.GALLERY_PROCESSING = "request"
+    # A worker started inside the test process (Celery's) must not lower the
+    # priority of the test run itself; the priorities have their own tests.
+    settings.GALLERY_WORKER_PRIORITY = "normal"
     # Analysis has its own tests; elsewhere it is off unless a test turns it on.
     settings.GALLERY_ANALYZER = "none"
     settings.GALLERY_MODEL_DIR = model_cache_dir

@@ -18,7 +18,6 @@ app.autodiscover_tasks()
 @worker_process_init.connect
 def _lower_the_priority(**kwargs) -> None:
     """Like `process_images`: on shared cores, uploads are answered first."""
-    from django.conf import settings
+    from gallery.services import processing
 
-    if settings.GALLERY_WORKER_NICE:
-        os.nice(settings.GALLERY_WORKER_NICE)
+    processing.worker_priority_lower()

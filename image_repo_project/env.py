@@ -57,16 +57,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], *, allow_path: bool = False
+) -> str:
+    """One of ``choices`` (any case); with ``allow_path``, also a dotted path."""
     value = env_str(name, default)
     if value.lower() in choices:
         return value.lower()
-    if "." not in value:
-        raise ImproperlyConfigured(
-            f"{name} must be one of {', '.join(choices)} or a dotted path, "
-            f"not {value!r}."
-        )
-    return value
+    if allow_path and "." in value:
+        return value
+    alternatives = ", ".join(choices) + (" or a dotted path" if allow_path else "")
+    raise ImproperlyConfigured(f"{name} must be one of {alternatives}, not {value!r}.")
 
 
 def env_rate(name: str) -> str | bool:

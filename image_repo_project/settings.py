@@ -221,7 +221,7 @@ GALLERY_PAGE_SIZE = 24
 # deletes it for good; 0: no trash, deleting is at once.
 GALLERY_TRASH_DAYS = env_int("GALLERY_TRASH_DAYS", 30, minimum=0)
 GALLERY_ANALYZER = env_choice(
-    "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none")
+    "GALLERY_ANALYZER", "auto", ("auto", "azure", "local", "none"), allow_path=True
 )
 GALLERY_MODEL_DIR = DATA_DIR / "models"
 # Model files fetched from the npm registry at set-up (gallery.analysis.local.packages).
@@ -246,9 +246,13 @@ DATA_UPLOAD_MAX_NUMBER_FILES = GALLERY_MAX_FILES_PER_REQUEST
 # background worker (`manage.py process_images`, or Celery when a broker is
 # set); "request" runs them inside the upload request, as the original app did.
 GALLERY_PROCESSING = env_choice("GALLERY_PROCESSING", "worker", ("worker", "request"))
-# Each background worker process lowers its CPU priority by this much (nice),
-# so that on shared cores uploads are answered first and the backlog waits.
-GALLERY_WORKER_NICE = env_int("GALLERY_WORKER_NICE", 10)
+# The CPU priority of each background worker process, so that on shared cores
+# uploads are answered first and the backlog waits: "idle" runs it only on CPU
+# time nothing else wants (Linux SCHED_IDLE), "low" lowers its nice value by
+# 10, "normal" leaves it (services.processing.worker_priority_lower).
+GALLERY_WORKER_PRIORITY = env_choice(
+    "GALLERY_WORKER_PRIORITY", "idle", ("idle", "low", "normal")
+)
 
 # Celery: the background work goes to Celery workers when a broker is set.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

@@ -8,6 +8,7 @@ import pytest
 from dotenv import dotenv_values
 
 from gallery.tests.test_operations import run_check_deploy
+from image_repo_project.tests.servers import Cluster
 
 from .support import ROOT, settings_in_process
 
@@ -56,7 +57,11 @@ def test_the_example_environment_file_loads_and_passes(tmp_path):
         DATABASE_URL=os.environ.get("DATABASE_URL", ""),
         IMG_REPO_DATA_DIR=str(tmp_path),
     )
-    result = run_check_deploy(**values)
+    try:
+        result = run_check_deploy(**values)
+    finally:
+        # Without DATABASE_URL the check started an embedded server there.
+        Cluster(tmp_path / "pg").stop()
     assert result.returncode == 0, result.stdout + result.stderr
 
 

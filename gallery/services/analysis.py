@@ -78,6 +78,9 @@ def image_analyze(
         raise
     _apply_result(image, result)
     embedding = result.embedding or _offline_embedding(data, pixels)
+    # Faces first: a worker that dies before the analysis below is recorded
+    # leaves the image queued, and the next attempt records its faces again.
+    _record_faces(image, result)
     _finish_analysis(
         image,
         AnalysisStatus.DONE,
@@ -86,7 +89,6 @@ def image_analyze(
         embedding=embedding,
         text_vector=_text_vector(image),
     )
-    _record_faces(image, result)
     return image
 
 

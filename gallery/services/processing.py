@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import select
 import threading
 import uuid
@@ -227,6 +228,21 @@ def processing_worker_run(
             break
         _wait_for_notification(stop, idle_seconds)
     return done
+
+
+def worker_priority_lower() -> None:
+    """Give this background worker process GALLERY_WORKER_PRIORITY.
+
+    "idle" (Linux SCHED_IDLE) runs it only on CPU time nothing else wants: an
+    upload's request, database and storage work each take the core the moment
+    they wake, where a nice value alone still makes them wait their turn.
+    Threads started afterwards (the ONNX runtime's) inherit it.
+    """
+    priority = settings.GALLERY_WORKER_PRIORITY
+    if priority == "idle" and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    elif priority in ("idle", "low"):
+        os.nice(10)
 
 
 def _wait_for_notification(stop: threading.Event, seconds: float) -> None:

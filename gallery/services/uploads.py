@@ -94,9 +94,8 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
     """
     # Before any pixel is decoded: a user at the cap is answered at once.
     # (Checked again under the lock below, where parallel uploads count.)
-    allowance = upload_allowance(owner=owner)
-    if enforce_limit and allowance.reached and allowance.limit is not None:
-        raise UploadLimitReached(allowance.limit)
+    if enforce_limit:
+        _refuse_over_limit(owner)
     info = validate_image_file(file)
     camera = read_camera_metadata(file)
     width, height = upright_size((info.width, info.height), camera.orientation)
@@ -124,8 +123,9 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
         processing=True,
         **image_fields(camera),
     )
-    # Refused early, without a write; checked again under the lock.
-    _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
+    # Refused early, without a write (the cap was checked above); both are
+    # checked again under the lock.
+    _refuse_duplicate(image)
     stored: list[str] = []
     try:
         # The original is written before the owner's row is locked: a slow or
@@ -136,8 +136,12 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             # Lock the owner's row so that parallel uploads of one user are
             # counted one after the other and cannot pass the cap together.
             get_user_model().objects.select_for_update().get(pk=owner.pk)
-            _refuse_duplicate_or_over_limit(image, enforce_limit=enforce_limit)
-            image.full_clean()
+            _refuse_duplicate(image)
+            if enforce_limit:
+                _refuse_over_limit(owner)
+            # The owner was just locked and the id is new: only the fields'
+            # own rules are left to check, without a query.
+            image.full_clean(exclude=["owner"], validate_unique=False)
             image.save(force_insert=True)
             count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
@@ -162,15 +166,16 @@ def _store_original(
         raise StorageUnavailable() from error
 
 
-def _refuse_duplicate_or_over_limit(image: Image, *, enforce_limit: bool) -> None:
+def _refuse_duplicate(image: Image) -> None:
     # The trash included: the same bytes again point to the trashed copy.
     mine = Image.objects.filter(owner_id=image.owner_id, sha256=image.sha256)
     existing = mine.order_by(F("trashed_at").asc(nulls_first=True)).first()
     if existing is not None:
         raise DuplicateImage(existing)
-    if not enforce_limit:
-        return
-    allowance = upload_allowance(owner=image.owner)
+
+
+def _refuse_over_limit(owner: User) -> None:
+    allowance = upload_allowance(owner=owner)
     if allowance.reached and allowance.limit is not None:
         raise UploadLimitReached(allowance.limit)
 

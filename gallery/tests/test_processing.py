@@ -230,15 +230,16 @@ def test_an_analysis_is_stored_in_one_transaction(in_background, alice, make_upl
     with connection.execute_wrapper(record):
         services.image_analyze(image=Image.objects.get(pk=image.pk))
     writes = {"INSERT", "UPDATE", "DELETE"}
-    first, last = statements.index("SAVEPOINT"), statements.index("RELEASE")
-    assert "UPDATE" in statements[first:last]  # the analysis and its index
-    # Nothing written outside a transaction: before the analysis's, nothing
-    # at all; after it, only the faces' grouping in a transaction of its own.
-    assert not writes & set(statements[:first]), statements
-    after = statements[last + 1 :]
-    if "SAVEPOINT" in after:
-        after = after[: after.index("SAVEPOINT")] + after[after.index("RELEASE") :]
-    assert not writes & set(after), statements
+    # Nothing written outside a transaction: the faces' grouping has one of
+    # its own, then the analysis and its index are written in one, last.
+    depth, outside = 0, []
+    for statement in statements:
+        depth += {"SAVEPOINT": 1, "RELEASE": -1}.get(statement, 0)
+        if depth == 0 and statement in writes:
+            outside.append(statement)
+    assert not outside, statements
+    last = len(statements) - 1 - statements[::-1].index("SAVEPOINT")
+    assert "UPDATE" in statements[last:]  # the analysis and its index
 
 
 @pytest.mark.django_db
@@ -247,11 +248,86 @@ def test_background_workers_lower_their_cpu_priority(settings, monkeypatch):
 
     from image_repo_project import celery
 
-    settings.GALLERY_WORKER_NICE = 10
-    niced: list[int] = []
-    monkeypatch.setattr(os, "nice", niced.append)
+    settings.GALLERY_WORKER_PRIORITY = "low"
+    lowered: list[str] = []
+    monkeypatch.setattr(
+        processing, "worker_priority_lower", lambda: lowered.append("lowered")
+    )
     celery._lower_the_priority()
     monkeypatch.setattr(processing, "image_process_next", lambda: False)
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # keep pytest's
     call_command("process_images", "--drain", stdout=io.StringIO())
-    assert niced == [10, 10]
+    assert lowered == ["lowered", "lowered"]
+
+
+PRIORITY_OF_A_WORKER = """
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "image_repo_project.settings"
+django.setup()
+from gallery.services.processing import worker_priority_lower
+worker_priority_lower()
+policy = os.sched_getscheduler(0)
+print("idle" if policy == os.SCHED_IDLE else "other", os.nice(0))
+"""
+
+
+@pytest.mark.parametrize(
+    ("priority", "expected"),
+    [("idle", "idle 0"), ("low", "other 10"), ("normal", "other 0")],
+)
+def test_a_worker_takes_the_configured_priority(priority, expected):
+    # A process of its own: a priority, once lowered, cannot be raised again.
+    result = subprocess.run(
+        [sys.executable, "-c", PRIORITY_OF_A_WORKER],
+        cwd=ROOT,
+        env={**os.environ, "GALLERY_WORKER_PRIORITY": priority},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split()[-2:] == expected.split(), result.stderr
+
+
+def test_an_unknown_worker_priority_stops_the_start_with_its_name():
+    result = subprocess.run(
+        [sys.executable, "-c", PRIORITY_OF_A_WORKER],
+        cwd=ROOT,
+        env={**os.environ, "GALLERY_WORKER_PRIORITY": "fast"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "GALLERY_WORKER_PRIORITY must be one of idle, low, normal" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_worker_stopped_while_grouping_faces_leaves_the_image_queued(
+    in_background, alice, make_upload, monkeypatch
+):
+    from gallery.services import analysis
+
+    class WorkerKilled(BaseException):
+        """Stands for the process dying: nothing after it runs."""
+
+    def killed(**kwargs):
+        raise WorkerKilled
+
+    image = services.image_upload(owner=alice, file=make_upload())
+    monkeypatch.setattr(analysis, "image_faces_record", killed)
+    with pytest.raises(WorkerKilled):
+        services.image_process_next()
+    image.refresh_from_db()
+    # Not finished: the next claim analyses it again and records its faces.
+    assert image.processing
+    assert image.analysis_status != AnalysisStatus.DONE
+
+    recorded = []
+    monkeypatch.setattr(
+        analysis, "image_faces_record", lambda **kwargs: recorded.append(kwargs)
+    )
+    assert services.image_process_next()
+    image.refresh_from_db()
+    assert [call["image"].pk for call in recorded] == [image.pk]
+    assert not image.processing
+    assert image.analysis_status == AnalysisStatus.DONE

@@ -82,3 +82,22 @@ def test_the_worker_decodes_once_for_renditions_and_analysis(
     assert image.analysis_status == "done"
     assert len(decodes) == 1
     assert sorted(writes) == sorted(field.name for field in image.renditions)
+
+
+def test_an_upload_asks_the_database_only_what_it_must(
+    in_background, settings, alice, make_upload
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.GALLERY_UPLOAD_LIMIT = 50
+    with CaptureQueriesContext(connection) as queries:
+        services.image_upload(owner=alice, file=make_upload())
+    statements = [query["sql"] for query in queries.captured_queries]
+    # The cap: before any decode, and again under the owner's lock.
+    assert sum('FROM "accounts_profile"' in sql for sql in statements) == 2
+    # The same bytes already stored: before the write, and again under the lock.
+    assert sum("sha256" in sql and sql.startswith("SELECT") for sql in statements) == 2
+    # Nothing asks whether the owner or the new id exist.
+    assert not [sql for sql in statements if sql.startswith("SELECT 1 AS")]
+    assert len(statements) <= 14, statements

@@ -218,6 +218,26 @@ def test_an_upload_writes_its_original_once_and_asks_nothing_else(
         assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
 
 
+def test_an_upload_is_written_from_the_request_thread_alone(
+    s3, settings, alice, make_upload, monkeypatch
+):
+    # boto3's transfer manager would start a pool of threads for every write;
+    # an upload's one PUT needs none (and larger originals go part by part).
+    settings.GALLERY_PROCESSING = "worker"
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def record(thread):
+        started.append(thread)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", record)
+    image = services.image_upload(owner=alice, file=make_upload())
+    assert started == []
+    head = s3.client().head_object(Bucket=s3.bucket, Key=image.file.name)
+    assert head["ContentLength"] == image.size_bytes
+
+
 def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
     kept = services.image_upload(owner=alice, file=make_upload("kept.jpg"))
     purged = services.image_upload(owner=alice, file=make_upload("purged.jpg"))

@@ -19,4 +19,4 @@ STORAGES["default"] = {
 GALLERY_ANALYZER = "gallery.tests.analyzers.SlowAnalyzer"
 GALLERY_PROCESSING = "worker"
 CELERY_BROKER_URL = ""
-GALLERY_WORKER_NICE = 0
+GALLERY_WORKER_PRIORITY = "normal"

@@ -9,14 +9,12 @@ the storage: they share the queue without ever taking the same image.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from gallery.services import processing_worker_run
+from gallery.services import processing
 
 
 class Command(BaseCommand):
@@ -28,8 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, drain: bool = False, **options):
-        if settings.GALLERY_WORKER_NICE:
-            os.nice(settings.GALLERY_WORKER_NICE)
+        processing.worker_priority_lower()
         stop = threading.Event()
 
         def finish_the_current_image(signum, frame):
@@ -37,5 +34,5 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, finish_the_current_image)
         signal.signal(signal.SIGINT, finish_the_current_image)
-        done = processing_worker_run(stop=stop, drain=drain)
+        done = processing.processing_worker_run(stop=stop, drain=drain)
         self.stdout.write(f"Processed {done} images.")
