@@ -156,41 +156,58 @@ def test_a_second_visit_downloads_no_thumbnail_again(
 
 # The library's photos are 320 x 240: their srcset offers the small thumbnail
 # (240 px wide) and the thumbnail (at its full 320 px; the preview is no wider).
-LAYOUT_SHIFT = """new Promise(done => {
-  let total = 0;
-  new PerformanceObserver(list => {
-    for (const entry of list.getEntries()) total += entry.value;
-  }).observe({type: "layout-shift", buffered: true});
-  setTimeout(() => done(total), 200);
-})"""
+TILES = """[...document.querySelectorAll('.tile')].slice(0, 12)
+  .map(t => t.getBoundingClientRect()).map(r => [r.x, r.y, r.width, r.height])"""
 
 
 @pytest.mark.parametrize(
-    ("width", "scale", "chosen"),
-    [(1280, 1, "small-thumbnails"), (390, 3, "thumbnails")],
+    ("screen", "chosen"),
+    [
+        ({"width": 1280, "height": 900}, "small-thumbnails"),
+        (
+            {
+                "width": 390,
+                "height": 844,
+                "device_scale_factor": 3,
+                "is_mobile": True,
+                "has_touch": True,
+            },
+            "thumbnails",
+        ),
+    ],
 )
 def test_the_grid_loads_the_webp_rendition_its_screen_needs(
-    live_server, page_at, library, media_requests, width, scale, chosen
+    live_server, page_at, library, media_requests, screen, chosen
 ):
-    page = page_at(width, device_scale_factor=scale)
+    page = page_at(**screen)
     log_in(page, live_server.url)
     page.wait_for_load_state("networkidle")
     shown = page.evaluate(
         """[...document.querySelectorAll('.tile img')].slice(0, 6)
           .map(i => [new URL(i.currentSrc).pathname, i.complete, i.naturalWidth,
+                     i.closest('.tile').getBoundingClientRect().width,
                      i.getAttribute('loading'), i.alt])"""
     )
-    natural_width = 240 if chosen == "small-thumbnails" else 320
-    for path, complete, natural, loading, alt in shown:
+    for path, complete, natural, tile, loading, alt in shown:
         name = read_media_token(path.split("/")[2]).name
         assert name.startswith(f"{chosen}/") and name.endswith(".webp")
-        assert complete and natural == natural_width
+        # Chosen for the width `sizes` gave, which is the tile's own.
+        assert complete and abs(natural - tile) <= 1
         assert loading is None and alt.startswith("photo-")
-    # Only that rendition was downloaded, and nothing moved as it arrived.
+    # Only that rendition was downloaded.
     files = {read_media_token(path.split("/")[2]).name for path in media_requests}
     assert files and all(name.startswith(f"{chosen}/") for name in files)
-    assert page.evaluate(LAYOUT_SHIFT) == 0
-    screenshot(page, f"renditions-{width}")
+    # The grid is laid out the same without a single photo: nothing can move
+    # as they arrive.
+    blank = page_at(**screen)
+    blank.route("**/media/**", lambda route: route.abort())
+    log_in(blank, live_server.url)
+    blank.wait_for_load_state("networkidle")
+    assert blank.evaluate(
+        "[...document.querySelectorAll('.tile img')].every(i => !i.naturalWidth)"
+    )
+    assert blank.evaluate(TILES) == page.evaluate(TILES)
+    screenshot(page, f"renditions-{screen['width']}")
 
 
 def selected_count(page) -> str:

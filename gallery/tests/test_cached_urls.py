@@ -102,18 +102,24 @@ def test_s3_urls_are_stable_cacheable_and_expire(
     assert image.thumbnail.url != url
 
 
-def test_a_process_signs_a_local_file_once_per_window(
-    alice, make_upload, clock, monkeypatch
-):
-    image = services.image_upload(owner=alice, file=make_upload())
-    signed = []
+@pytest.fixture
+def signed(monkeypatch) -> list[str]:
+    """The names of the local files signed from now on, one per signing."""
+    names: list[str] = []
     sign_media = storage.sign_media
 
     def counting(name, **kwargs):
-        signed.append(name)
+        names.append(name)
         return sign_media(name, **kwargs)
 
     monkeypatch.setattr(storage, "sign_media", counting)
+    return names
+
+
+def test_a_process_signs_a_local_file_once_per_window(
+    alice, make_upload, clock, signed
+):
+    image = services.image_upload(owner=alice, file=make_upload())
     url = image.thumbnail.url
     clock[0] += storage.URL_WINDOW - 1
     assert image.thumbnail.url == url
@@ -124,6 +130,24 @@ def test_a_process_signs_a_local_file_once_per_window(
     clock[0] += 1
     assert image.thumbnail.url != url
     assert len(signed) == 3
+
+
+def test_a_gallery_page_signs_each_file_once_per_window(
+    alice, alice_client, make_upload, clock, signed
+):
+    for _ in range(3):
+        services.image_upload(owner=alice, file=make_upload())
+    first = thumbnail_urls(alice_client.get("/images/"))
+    # Each card shows three renditions (srcset, src, the viewer's preview).
+    assert len(signed) == len(set(signed)) == 3 * 3
+    signed.clear()
+    clock[0] += storage.URL_WINDOW - 1
+    assert thumbnail_urls(alice_client.get("/images/")) == first
+    assert signed == []
+    # The next window signs each file again, once.
+    clock[0] += 1
+    alice_client.get("/images/")
+    assert len(signed) == len(set(signed)) == 3 * 3
 
 
 @pytest.mark.s3

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import time
 import urllib.request
 
 import pytest
@@ -123,40 +122,6 @@ def test_the_cards_offer_every_rendition_by_width_with_signed_urls(
     assert (card["data-width"], card["data-height"]) == ("1600", "1067")
     # The first row loads at once, the rest as it scrolls into view.
     assert [card["lazy"] for card in shown] == ["eager"] * 8 + ["lazy"] * 2
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """time.time() for the signers, stopped at the start of a window."""
-    now = [float(storage.url_window_start(time.time()) + storage.URL_WINDOW)]
-    monkeypatch.setattr(time, "time", lambda: now[0])
-    return now
-
-
-def test_a_page_signs_each_file_once_per_window(
-    alice, alice_client, monkeypatch, clock
-):
-    for seed in range(3):
-        upload(alice, seed)
-    signed = []
-    sign_media = storage.sign_media
-
-    def counting(name, **kwargs):
-        signed.append(name)
-        return sign_media(name, **kwargs)
-
-    monkeypatch.setattr(storage, "sign_media", counting)
-    first = cards(alice_client.get("/images/"))
-    assert sorted(signed) == sorted(set(signed))
-    assert len(signed) == 3 * 3  # three renditions of three images
-    signed.clear()
-    clock[0] += storage.URL_WINDOW - 1
-    assert cards(alice_client.get("/images/")) == first
-    assert signed == []
-    # The next window signs each file again, once.
-    clock[0] += 1
-    cards(alice_client.get("/images/"))
-    assert len(signed) == 3 * 3
 
 
 def test_images_with_the_older_jpeg_renditions_still_show(alice, alice_client):
