@@ -14,8 +14,10 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
@@ -218,11 +220,31 @@ def test_an_upload_writes_its_original_once_and_asks_nothing_else(
         assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
 
 
+def test_a_large_original_is_one_put_too(s3, settings, alice, make_image_bytes):
+    """Past boto3's 8 MB multipart threshold the original is still one
+    request, with its exact bytes and its content type."""
+    settings.GALLERY_PROCESSING = "worker"
+    noise = PILImage.frombytes("RGB", (1800, 1700), os.urandom(1800 * 1700 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG", compress_level=0)
+    data = out.getvalue()
+    assert len(data) > 8 * 1024 * 1024  # boto3's multipart threshold
+    calls = s3_calls(default_storage)
+    image = services.image_upload(
+        owner=alice, file=SimpleUploadedFile("noise.png", data, "image/png")
+    )
+    assert calls == ["PutObject"]
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=image.file.name)
+    assert stored["ContentType"] == "image/png"
+    assert stored["ServerSideEncryption"] == "AES256"
+    assert stored["Body"].read() == data
+
+
 def test_an_upload_is_written_from_the_request_thread_alone(
     s3, settings, alice, make_upload, monkeypatch
 ):
     # boto3's transfer manager would start a pool of threads for every write;
-    # an upload's one PUT needs none (and larger originals go part by part).
+    # an upload's one PUT needs none (whatever its size: see above).
     settings.GALLERY_PROCESSING = "worker"
     started: list[threading.Thread] = []
     start = threading.Thread.start

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0012_pending_deletion"),
+        ("gallery", "0013_live_listing_indexes"),
     ]
 
     operations = [
