@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format bench-analysis bench-library bench-hostile bench-upload superuser stop-db clean oidc-provider models vendor frontend
+.PHONY: run dev test lint format bench-analysis bench-library bench-gallery bench-hostile bench-upload superuser stop-db clean oidc-provider models vendor frontend
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-analysis: $(VENV)/.dev models
 ## 1,000 and 1,000,000 images in a database of its own (BENCH_ARGS=--embedded: pgserver)
 bench-library: $(VENV)/.dev
 	$(PY) bench/library.py $(BENCH_ARGS)
+
+## Gallery pages through gunicorn on S3 (SeaweedFS), 10,000 images (bench/gallery_pages.py)
+bench-gallery: $(VENV)/.dev
+	$(PY) bench/gallery_pages.py $(BENCH_ARGS) --json bench/results/gallery.json
 
 ## The hostile corpus against gunicorn with three workers (bench/hostile.py)
 bench-hostile: $(VENV)/.dev

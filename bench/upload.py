@@ -155,12 +155,16 @@ class App:
         )
         return result.stdout
 
-    def start(self) -> None:
+    def start(self, fill=None, username: str = "bench") -> None:
+        """Serve the app, signed in as ``username`` (made when missing);
+        ``fill(database_url)`` loads rows after the migrations."""
         admin_sql(f'CREATE DATABASE "{self.database}"')
         self.manage("migrate", "--noinput")
+        if fill is not None:
+            fill(self.env["DATABASE_URL"])
         self.manage("s3_setup")
         self.manage("collectstatic", "--noinput")
-        output = self.manage("shell", "-c", SESSION_FOR_A_NEW_USER)
+        output = self.manage("shell", "-c", SESSION_FOR_USER.format(name=username))
         self.session_key = output.split()[-1]  # shell may print a banner first
         log = (self.data_dir / "gunicorn.log").open("wb")
         self.processes.append(
@@ -250,11 +254,14 @@ class App:
         return count
 
 
-SESSION_FOR_A_NEW_USER = """
+SESSION_FOR_USER = """
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.create_user("bench", password="bench-pass-29c1")
+users = get_user_model().objects
+user = users.filter(username="{name}").first() or users.create_user(
+    "{name}", password="bench-pass-29c1"
+)
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]

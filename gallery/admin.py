@@ -86,6 +86,7 @@ class ImageAdmin(admin.ModelAdmin):
         "file",
         "preview",
         "thumbnail",
+        "thumbnail_small",
         "original_filename",
         "content_type",
         "size_bytes",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -241,6 +242,19 @@ class _CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached property
 
 
+# Columns of an image that no page of photos shows (cards, the timeline):
+# search and analysis data, read on the image's own page.
+UNSHOWN_ON_PAGES = (
+    "search_vector",
+    "facet_keys",
+    "tags",
+    "tag_names",
+    "camera_details",
+    "accent_lab",
+    "dominant_colors",
+)
+
+
 def image_page(
     images: QuerySet[Image],
     number: str | None,
@@ -251,9 +265,11 @@ def image_page(
     """One page of ``images``, its rows fetched by id.
 
     The offset is walked over ids only (an index-only scan in the gallery's
-    order), then only the page's rows are read, so deep pages stay cheap.
-    With ``count`` (the owner's total, for an unfiltered gallery) nothing is
-    counted.
+    order), then only the page's rows are read, so deep pages stay cheap. In
+    one statement when the order is by the rows' own columns (the ids are a
+    subquery); ranked results (by words, by colour) read the ids first. The
+    columns no page of photos shows are left unread. With ``count`` (the
+    owner's total, for an unfiltered gallery) nothing is counted.
     """
     ids = images.values_list("pk", flat=True)
     paginator = (
@@ -262,9 +278,16 @@ def image_page(
         else _CountedPaginator(ids, per_page, count=count)
     )
     page: Page[Any] = paginator.get_page(number)
-    page_ids = list(page.object_list)
-    rows = Image.objects.in_bulk(page_ids)
-    page.object_list = [rows[image_id] for image_id in page_ids if image_id in rows]
+    rows = Image.objects.defer(*UNSHOWN_ON_PAGES)
+    if images.query.annotations:
+        page_ids = list(page.object_list)
+        found = rows.in_bulk(page_ids)
+        page.object_list = [found[i] for i in page_ids if i in found]
+    else:
+        rows = rows.filter(pk__in=page.object_list)
+        if images.query.order_by:  # else the model's ordering, as the ids'
+            rows = rows.order_by(*images.query.order_by)
+        page.object_list = list(rows)
     return page
 
 
@@ -282,6 +305,23 @@ def image_timeline_date(image: Image, *, sort: str = TIMELINE_SORT) -> datetime.
 class TimelineDay:
     day: datetime.date | None
     images: list[Image]
+
+    # The heading's words, made once in Python: the template's date filter
+    # costs tens of microseconds a call, and a page has dozens of them.
+    @cached_property
+    def iso(self) -> str:
+        """2026-11-20 (empty without a day)."""
+        return self.day.isoformat() if self.day else ""
+
+    @cached_property
+    def weekday(self) -> str:
+        """Fri"""
+        return f"{self.day:%a}" if self.day else ""
+
+    @cached_property
+    def label(self) -> str:
+        """20 Nov 2026"""
+        return f"{self.day.day} {self.day:%b} {self.day.year:04}" if self.day else ""
 
 
 def timeline_days(
@@ -330,6 +370,37 @@ def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [zone, owner.pk, zone, owner.pk, zone, limit])
         return [row[0].date() for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class MonthOption:
+    value: str  # 2026-11, as ?month= takes it
+    label: str  # November 2026
+    selected: bool
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    year: int
+    months: list[MonthOption]
+
+
+def month_index(
+    months: Sequence[datetime.date], *, selected: str = ""
+) -> list[MonthGroup]:
+    """The "jump to a month" choices under their years, newest first, with
+    their words made here rather than by a template filter per option; none
+    when there is only one month to be in."""
+    groups: list[MonthGroup] = []
+    if len(months) < 2:
+        return groups
+    for month in months:
+        if not groups or groups[-1].year != month.year:
+            groups.append(MonthGroup(year=month.year, months=[]))
+        value = f"{month.year:04}-{month.month:02}"
+        label = f"{month:%B} {month.year:04}"
+        groups[-1].months.append(MonthOption(value, label, value == selected))
+    return groups
 
 
 def _lab_distance(lab: tuple[float, float, float]) -> Sqrt:

@@ -83,10 +83,11 @@ def image_list(request):
             "eager_ids": {
                 image.pk for image in page.object_list[:EAGER_IMAGES] if first_page
             },
-            "months": (
+            "months": selectors.month_index(
                 selectors.timeline_months(owner=request.user)
                 if filters.sort == selectors.TIMELINE_SORT and not filters.active
-                else []
+                else [],
+                selected=filters.month,
             ),
             "filters": filters,
             "sorts": selectors.SORT_LABELS,

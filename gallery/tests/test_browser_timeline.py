@@ -149,6 +149,65 @@ def test_a_second_visit_downloads_no_thumbnail_again(
     )
     files = [read_media_token(path.split("/")[2]).name for path in media_requests]
     assert len(files) == len(set(files))
+    # What the grid downloads is the smallest WebP thumbnail (see below).
+    assert all(name.startswith("small-thumbnails/") for name in files)
+    assert all(name.endswith(".webp") for name in files)
+
+
+# The library's photos are 320 x 240: their srcset offers the small thumbnail
+# (240 px wide) and the thumbnail (at its full 320 px; the preview is no wider).
+TILES = """[...document.querySelectorAll('.tile')].slice(0, 12)
+  .map(t => t.getBoundingClientRect()).map(r => [r.x, r.y, r.width, r.height])"""
+
+
+@pytest.mark.parametrize(
+    ("screen", "chosen"),
+    [
+        ({"width": 1280, "height": 900}, "small-thumbnails"),
+        (
+            {
+                "width": 390,
+                "height": 844,
+                "device_scale_factor": 3,
+                "is_mobile": True,
+                "has_touch": True,
+            },
+            "thumbnails",
+        ),
+    ],
+)
+def test_the_grid_loads_the_webp_rendition_its_screen_needs(
+    live_server, page_at, library, media_requests, screen, chosen
+):
+    page = page_at(**screen)
+    log_in(page, live_server.url)
+    page.wait_for_load_state("networkidle")
+    shown = page.evaluate(
+        """[...document.querySelectorAll('.tile img')].slice(0, 6)
+          .map(i => [new URL(i.currentSrc).pathname, i.complete, i.naturalWidth,
+                     i.closest('.tile').getBoundingClientRect().width,
+                     i.getAttribute('loading'), i.alt])"""
+    )
+    for path, complete, natural, tile, loading, alt in shown:
+        name = read_media_token(path.split("/")[2]).name
+        assert name.startswith(f"{chosen}/") and name.endswith(".webp")
+        # Chosen for the width `sizes` gave, which is the tile's own.
+        assert complete and abs(natural - tile) <= 1
+        assert loading is None and alt.startswith("photo-")
+    # Only that rendition was downloaded.
+    files = {read_media_token(path.split("/")[2]).name for path in media_requests}
+    assert files and all(name.startswith(f"{chosen}/") for name in files)
+    # The grid is laid out the same without a single photo: nothing can move
+    # as they arrive.
+    blank = page_at(**screen)
+    blank.route("**/media/**", lambda route: route.abort())
+    log_in(blank, live_server.url)
+    blank.wait_for_load_state("networkidle")
+    assert blank.evaluate(
+        "[...document.querySelectorAll('.tile img')].every(i => !i.naturalWidth)"
+    )
+    assert blank.evaluate(TILES) == page.evaluate(TILES)
+    screenshot(page, f"renditions-{screen['width']}")
 
 
 def selected_count(page) -> str:

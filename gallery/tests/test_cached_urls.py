@@ -99,3 +99,121 @@ def test_s3_urls_are_stable_cacheable_and_expire(
     assert f"X-Amz-Date={window:%Y%m%dT%H%M%SZ}" in url
     clock[0] += 1
     assert image.thumbnail.url != url
+
+
+@pytest.fixture
+def signed(monkeypatch) -> list[str]:
+    """The names of the local files signed from now on, one per signing."""
+    names: list[str] = []
+    sign_media = storage.sign_media
+
+    def counting(name, **kwargs):
+        names.append(name)
+        return sign_media(name, **kwargs)
+
+    monkeypatch.setattr(storage, "sign_media", counting)
+    return names
+
+
+def test_a_process_signs_a_local_file_once_per_window(
+    alice, make_upload, clock, signed
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert signed == [image.thumbnail.name]
+    # A download link (another disposition) is signed apart.
+    assert storage.download_url(image) != url
+    assert len(signed) == 2
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(signed) == 3
+
+
+def test_a_gallery_page_signs_each_file_once_per_window(
+    alice, alice_client, make_upload, clock, signed
+):
+    for _ in range(3):
+        services.image_upload(owner=alice, file=make_upload())
+    first = thumbnail_urls(alice_client.get("/images/"))
+    # Each card shows three renditions (srcset, src, the viewer's preview).
+    assert len(signed) == len(set(signed)) == 3 * 3
+    signed.clear()
+    clock[0] += storage.URL_WINDOW - 1
+    assert thumbnail_urls(alice_client.get("/images/")) == first
+    assert signed == []
+    # The next window signs each file again, once.
+    clock[0] += 1
+    alice_client.get("/images/")
+    assert len(signed) == len(set(signed)) == 3 * 3
+
+
+@pytest.mark.s3
+@pytest.mark.django_db(transaction=True)
+def test_s3_presigns_a_file_once_per_window(
+    s3_server, settings, alice, make_upload, clock, monkeypatch
+):
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings()}
+    call_command("s3_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    image = services.image_upload(owner=alice, file=make_upload())
+    presigned = []
+    presign = storage.QueryPresigner.url
+
+    def counting(self, key, parameters):
+        presigned.append(key)
+        return presign(self, key, parameters)
+
+    monkeypatch.setattr(storage.QueryPresigner, "url", counting)
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert presigned == [image.thumbnail.name]
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(presigned) == 2
+
+
+@pytest.mark.parametrize(
+    "endpoint, token",
+    [
+        ("http://127.0.0.1:9", None),  # an S3-compatible server, path style
+        ("https://s3.example.com:443", "session/token+="),  # temporary keys
+        (None, None),  # AWS itself, virtual-hosted style
+    ],
+)
+def test_s3_urls_are_exactly_the_ones_botocore_presigns(endpoint, token, clock):
+    """The fast presigner makes botocore's URL byte for byte, for the keys and
+    parameters pages use (no server needed: presigning is local)."""
+    from django.utils.http import content_disposition_header
+    from storages.backends.s3 import S3Storage
+
+    from image_repo_project.s3 import s3_storage_options
+
+    options = s3_storage_options(
+        bucket_name="image-repo-photos",
+        access_key="AKIDEXAMPLE",
+        secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCY",
+        region_name="eu-west-3",
+        endpoint_url=endpoint,
+        url_max_age=1800,
+        timeout=1,
+        attempts=1,
+    )
+    s3 = storage.PrivateS3Storage(**options, security_token=token)
+    download = content_disposition_header(
+        as_attachment=True, filename="Été à la plage; 1+1.jpg"
+    )
+    names = [
+        "thumbnails/7/0b0f6f2e-5b1a-4a57-8a2a-3a8d1f0e9c11.webp",
+        "images/7/a b+c é~(1).jpg",
+    ]
+    for name in names:
+        for parameters in ({}, {"ResponseContentDisposition": download}):
+            cached = f"private, max-age={storage.url_cache_seconds()}"
+            expected = S3Storage.url(
+                s3, name, {"ResponseCacheControl": cached, **parameters}
+            )
+            assert s3.url(name, parameters or None) == expected
+    # Anything else (another lifetime, a method) still goes through botocore.
+    assert "X-Amz-Expires=60" in s3.url(names[0], expire=60)

@@ -14,8 +14,10 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
@@ -42,7 +44,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_uploads_are_stored_encrypted_with_sse_s3(s3, alice, make_upload):
     image = services.image_upload(owner=alice, file=make_upload())
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         head = client.head_object(Bucket=s3.bucket, Key=key)
         assert head["ServerSideEncryption"] == "AES256"
     assert image.file.name == f"images/{alice.id}/{image.id}.jpg"
@@ -98,7 +100,7 @@ def test_deleting_the_image_removes_its_objects(
     image = services.image_upload(owner=alice, file=make_upload())
     alice_client.post(f"/images/{image.id}/delete/")
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         with pytest.raises(ClientError) as error:
             client.head_object(Bucket=s3.bucket, Key=key)
         assert error.value.response["Error"]["Code"] == "404"
@@ -210,19 +212,39 @@ def test_an_upload_writes_its_original_once_and_asks_nothing_else(
     assert calls == ["PutObject"]
     calls.clear()
     assert services.image_process_next()
-    # One read of the original; each rendition written once.
-    assert sorted(calls) == ["GetObject", "PutObject", "PutObject"]
+    # One read of the original; each of the three renditions written once.
+    assert sorted(calls) == ["GetObject", "PutObject", "PutObject", "PutObject"]
     image.refresh_from_db()
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
+
+
+def test_a_large_original_is_one_put_too(s3, settings, alice, make_image_bytes):
+    """Past boto3's 8 MB multipart threshold the original is still one
+    request, with its exact bytes and its content type."""
+    settings.GALLERY_PROCESSING = "worker"
+    noise = PILImage.frombytes("RGB", (1800, 1700), os.urandom(1800 * 1700 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG", compress_level=0)
+    data = out.getvalue()
+    assert len(data) > 8 * 1024 * 1024  # boto3's multipart threshold
+    calls = s3_calls(default_storage)
+    image = services.image_upload(
+        owner=alice, file=SimpleUploadedFile("noise.png", data, "image/png")
+    )
+    assert calls == ["PutObject"]
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=image.file.name)
+    assert stored["ContentType"] == "image/png"
+    assert stored["ServerSideEncryption"] == "AES256"
+    assert stored["Body"].read() == data
 
 
 def test_an_upload_is_written_from_the_request_thread_alone(
     s3, settings, alice, make_upload, monkeypatch
 ):
     # boto3's transfer manager would start a pool of threads for every write;
-    # an upload's one PUT needs none (and larger originals go part by part).
+    # an upload's one PUT needs none (whatever its size: see above).
     settings.GALLERY_PROCESSING = "worker"
     started: list[threading.Thread] = []
     start = threading.Thread.start
@@ -244,7 +266,7 @@ def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
     alice_client.post("/images/delete/", {"ids": [kept.id, purged.id]})
     client = s3.client()
     keys = {
-        image.pk: [image.file.name, image.preview.name, image.thumbnail.name]
+        image.pk: [image.file.name, *(field.name for field in image.renditions)]
         for image in (kept, purged)
     }
     for image_keys in keys.values():  # trashed: still stored

@@ -139,3 +139,39 @@ def test_the_timeline_files_a_photo_under_the_day_it_was_taken(
         datetime.date(2026, 11, 25),
         datetime.date(2026, 11, 20),
     ]
+
+
+def test_the_month_index_groups_months_under_years_with_their_words():
+    months = [
+        datetime.date(2026, 11, 1),
+        datetime.date(2026, 2, 1),
+        datetime.date(2025, 6, 1),
+    ]
+    groups = selectors.month_index(months, selected="2026-02")
+    assert [
+        (group.year, [(m.value, m.label, m.selected) for m in group.months])
+        for group in groups
+    ] == [
+        (
+            2026,
+            [("2026-11", "November 2026", False), ("2026-02", "February 2026", True)],
+        ),
+        (2025, [("2025-06", "June 2025", False)]),
+    ]
+    # One month is nothing to jump between.
+    assert selectors.month_index(months[:1]) == []
+
+
+def test_day_and_month_words_are_what_djangos_date_filter_says():
+    from django.utils import dateformat
+
+    for offset in range(0, 366, 9):
+        day = datetime.date(2025, 1, 1) + datetime.timedelta(days=offset)
+        heading = selectors.TimelineDay(day=day, images=[])
+        assert heading.iso == dateformat.format(day, "Y-m-d")
+        assert heading.weekday == dateformat.format(day, "D")
+        assert heading.label == dateformat.format(day, "j M Y")
+        (group,) = selectors.month_index([day, day.replace(year=2024)], selected="")[:1]
+        assert group.months[0].label == dateformat.format(day, "F Y")
+        assert group.months[0].value == dateformat.format(day, "Y-m")
+    assert selectors.TimelineDay(day=None, images=[]).iso == ""
