@@ -126,15 +126,17 @@ TAKEN = """CASE WHEN get_byte(uuid_send(id), 0) < 218 THEN to_timestamp(created
   (ARRAY[0, 60, 120, -300, -420, 540])[get_byte(uuid_send(id), 3) % 6 + 1] END"""
 INSERT = (
     """INSERT INTO gallery_image (id, owner_id, file, thumbnail, preview,
-  original_filename, content_type, size_bytes, width, height, sha256, created_at,
+  thumbnail_small, original_filename, content_type, size_bytes, width, height,
+  sha256, created_at,
   analysis_status, analyzer, analyzer_version, analyzed_at, analysis_error, description,
   description_confidence, tags, tag_names, dominant_foreground,
   dominant_background, dominant_colors, accent_color, accent_lab, is_bw,
   facet_keys, search_vector, camera_make, camera_model, lens, camera_details,
   taken_at, taken_at_offset, processing, processing_attempts)
 SELECT id, owner_id, format('images/%s/%s.%s', owner_id, id, ext),
-  format('thumbnails/%s/%s.jpg', owner_id, id),
-  format('previews/%s/%s.jpg', owner_id, id), original_filename,
+  format('thumbnails/%s/%s.webp', owner_id, id),
+  format('previews/%s/%s.webp', owner_id, id),
+  format('small-thumbnails/%s/%s.webp', owner_id, id), original_filename,
   content_type, size_bytes, width, height, sha256, to_timestamp(created), 'done',
   'local', '2', to_timestamp(analyzed), '', description, description_confidence,
   tags, tag_names, dom_fg, dom_bg, dom_colors, accent, accent_lab, is_bw,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image as PILImage
@@ -12,10 +13,18 @@ from PIL import ImageOps
 
 from . import formats  # noqa: F401  (HEIC/HEIF for Pillow)
 
-# Renditions stored beside each original, largest first: the preview is what
-# the image's page shows (originals can be huge, and browsers do not show
-# TIFF), the thumbnail is what the gallery's cards show.
-RENDITION_SIZES = {"preview": (1600, 1600), "thumbnail": (480, 480)}
+# Renditions stored beside each original, largest first, each fitting a
+# square of this many pixels: the preview is what the viewer and the image's
+# page show (originals can be huge, and browsers do not show TIFF); the two
+# thumbnails are what the gallery's cards choose from by screen (srcset). See
+# the README's "Renditions" for the sizes' reasons and figures.
+RENDITION_SIZES = {"preview": 1600, "thumbnail": 480, "thumbnail_small": 240}
+# Renditions are WebP at libwebp's effort 2 of 0-6: the default 4 costs about
+# half as much time again for 5% fewer bytes (README, "Renditions"). Images
+# stored before WebP keep JPEG renditions (the name's extension says which)
+# until they are made again.
+RENDITION_SAVE: dict[str, Any] = {"format": "WEBP", "quality": 80, "method": 2}
+RENDITION_EXTENSION = "webp"
 
 
 def sha256_of(file) -> str:
@@ -28,23 +37,51 @@ def sha256_of(file) -> str:
 
 
 def make_renditions(file) -> dict[str, bytes]:
-    """JPEGs of RENDITION_SIZES, upright and in RGB, from one decode."""
+    """RENDITION_SIZES as WebP, upright and in RGB, from one decode."""
     file.seek(0)
-    upright = decode_upright(file.read(), min_side=max(RENDITION_SIZES["preview"]))
+    upright = decode_upright(file.read(), min_side=RENDITION_SIZES["preview"])
     file.seek(0)
     return renditions_of(upright)
 
 
-def renditions_of(upright: PILImage.Image) -> dict[str, bytes]:
-    """JPEGs of RENDITION_SIZES from an upright RGB image (see decode_upright)."""
+def rendition_size(width: int, height: int, box: int) -> tuple[int, int]:
+    """The size of a rendition of a ``width`` × ``height`` picture that fits a
+    ``box`` square: never enlarged, the aspect kept to the nearest pixel.
+
+    Renditions are made at exactly this size, so pages know each one's width
+    and height (srcset, the viewer) from the image's own."""
+    longer = max(width, height)
+    if longer <= box:
+        return width, height
+    scale = box / longer
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def renditions_of(
+    upright: PILImage.Image,
+    *,
+    size: tuple[int, int] | None = None,
+    save: dict[str, Any] | None = None,
+) -> dict[str, bytes]:
+    """RENDITION_SIZES as WebP from an upright RGB image (see decode_upright).
+
+    ``size`` is the original's upright size when ``upright`` was decoded at
+    a reduced scale: the renditions then have exactly the sizes the image's
+    row implies (rendition_size), whatever the decoder's rounding. ``save``
+    replaces RENDITION_SAVE's format and options (bench/renditions.py).
+    """
     current = upright
+    width, height = size or upright.size
     renditions = {}
-    for name, size in RENDITION_SIZES.items():
+    for name, box in RENDITION_SIZES.items():
         # Each smaller rendition is made from the one before it.
-        current = current.copy()
-        current.thumbnail(size)
+        target = rendition_size(width, height, box)
+        if current.size != target:
+            current = current.resize(
+                target, PILImage.Resampling.BICUBIC, reducing_gap=2.0
+            )
         out = io.BytesIO()
-        current.save(out, "JPEG", quality=82, optimize=True)
+        current.save(out, **(save or RENDITION_SAVE))
         renditions[name] = out.getvalue()
     return renditions
 

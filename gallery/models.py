@@ -8,11 +8,20 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
+
+from .imaging import RENDITION_EXTENSION, RENDITION_SIZES, rendition_size
 
 # The top-level storage prefix of each file field: one directory per owner
 # under each, keys made of ids only (see storage_key), never user-supplied text.
-STORAGE_PREFIXES = {"file": "images", "preview": "previews", "thumbnail": "thumbnails"}
+STORAGE_PREFIXES = {
+    "file": "images",
+    "preview": "previews",
+    "thumbnail": "thumbnails",
+    "thumbnail_small": "small-thumbnails",
+}
 
 # When a photo was taken, or uploaded when its camera did not say: the
 # gallery's default order (gallery.selectors.SORTS) and the timeline's date.
@@ -33,11 +42,15 @@ def image_key(instance: Image, filename: str) -> str:
 
 
 def thumbnail_key(instance: Image, filename: str) -> str:
-    return storage_key("thumbnail", instance, "jpg")
+    return storage_key("thumbnail", instance, RENDITION_EXTENSION)
+
+
+def thumbnail_small_key(instance: Image, filename: str) -> str:
+    return storage_key("thumbnail_small", instance, RENDITION_EXTENSION)
 
 
 def preview_key(instance: Image, filename: str) -> str:
-    return storage_key("preview", instance, "jpg")
+    return storage_key("preview", instance, RENDITION_EXTENSION)
 
 
 class AnalysisStatus(models.TextChoices):
@@ -56,6 +69,11 @@ class Image(models.Model):
     file = models.FileField(upload_to=image_key, max_length=255)
     thumbnail = models.FileField(upload_to=thumbnail_key, max_length=255, blank=True)
     preview = models.FileField(upload_to=preview_key, max_length=255, blank=True)
+    # Empty for images whose renditions predate it (JPEG preview and
+    # thumbnail only): see the README's "Renditions".
+    thumbnail_small = models.FileField(
+        upload_to=thumbnail_small_key, max_length=255, blank=True
+    )
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
     size_bytes = models.PositiveBigIntegerField()
@@ -196,8 +214,41 @@ class Image(models.Model):
 
     @property
     def renditions(self) -> list:
-        """The stored renditions' fields (see gallery.imaging.RENDITION_SIZES)."""
-        return [self.preview, self.thumbnail]
+        """The renditions' fields, largest first (gallery.imaging.RENDITION_SIZES)."""
+        return [getattr(self, name) for name in RENDITION_SIZES]
+
+    @property
+    def has_current_renditions(self) -> bool:
+        """Every rendition of RENDITION_SIZES is stored, in today's format."""
+        suffix = f".{RENDITION_EXTENSION}"
+        return all(field and field.name.endswith(suffix) for field in self.renditions)
+
+    @cached_property
+    def _shown_renditions(self) -> list[tuple[FieldFile, int, int]]:
+        """(field, width, height) of each stored rendition, smallest first, one
+        per width (a small original's renditions can all be its own size)."""
+        by_width: dict[int, tuple[FieldFile, int, int]] = {}
+        for name, box in reversed(RENDITION_SIZES.items()):
+            field = getattr(self, name)
+            if field:
+                width, height = rendition_size(self.width, self.height, box)
+                by_width.setdefault(width, (field, width, height))
+        return list(by_width.values())
+
+    @property
+    def srcset(self) -> str:
+        """The renditions as an ``<img srcset>``: short-lived URLs with their
+        widths; empty when there are none (the card shows the original)."""
+        return ", ".join(
+            f"{field.url} {width}w" for field, width, _ in self._shown_renditions
+        )
+
+    @property
+    def preview_size(self) -> tuple[int, int]:
+        """The width and height of what preview_url shows."""
+        if self.preview:
+            return rendition_size(self.width, self.height, RENDITION_SIZES["preview"])
+        return self.width, self.height
 
     @property
     def alt_text(self) -> str:

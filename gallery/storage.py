@@ -10,6 +10,10 @@ the second they are made: every page shown within one window gets the same URL
 for the same file, so the browser's cache serves a photo seen a minute ago
 instead of downloading it again. A URL still expires IMAGE_URL_MAX_AGE after
 its window began, so never later than that after it was handed out.
+
+Since a URL is the same all through its window, each storage keeps the URLs
+it signed in the current window (WindowUrls) and signs a file once per window
+and process, however many pages and renditions show it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import SplitResult, quote, unquote, urlsplit
@@ -51,6 +56,37 @@ def url_cache_seconds() -> int:
     """How long a browser may keep a file fetched by a fresh URL: the time
     the URL is sure to stay valid, whenever in its window it was made."""
     return settings.IMAGE_URL_MAX_AGE - URL_WINDOW
+
+
+class WindowUrls:
+    """The URLs signed in the current window, by what they were signed for.
+
+    Bounded: past ``limit`` entries the window's URLs are forgotten and
+    signed again as they are asked for. A URL signed as one window ends is
+    not kept for the next.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._window = 0
+        self._urls: dict[Hashable, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, sign: Callable[[], str]) -> str:
+        window = url_window_start()
+        with self._lock:
+            if window != self._window:
+                self._window, self._urls = window, {}
+            url = self._urls.get(key)
+        if url is not None:
+            return url
+        url = sign()
+        with self._lock:
+            if self._window == window == url_window_start():
+                if len(self._urls) >= self._limit:
+                    self._urls = {}
+                self._urls[key] = url
+        return url
 
 
 class _WindowSigner(signing.TimestampSigner):
@@ -106,14 +142,19 @@ class PrivateFileSystemStorage(FileSystemStorage):
         # restarted job replaces itself instead of leaving an orphan beside it.
         kwargs.setdefault("allow_overwrite", True)
         super().__init__(**kwargs)
+        self._urls = WindowUrls()
 
     def url(self, name: str | None, parameters: dict[str, str] | None = None) -> str:
         """A signed URL; takes S3's ResponseContentDisposition parameter too."""
         if not name:
             raise ValueError("A stored file's name is needed for its URL.")
         disposition = (parameters or {}).get("ResponseContentDisposition")
-        token = sign_media(name, content_disposition=disposition)
-        return reverse("media_file", args=[token])
+
+        def sign() -> str:
+            token = sign_media(name, content_disposition=disposition)
+            return reverse("media_file", args=[token])
+
+        return self._urls.get((name, disposition, settings.SECRET_KEY), sign)
 
 
 class WindowedS3SigV4QueryAuth(S3SigV4QueryAuth):
@@ -267,6 +308,7 @@ class PrivateS3Storage(S3Storage):
         super().__init__(**options)
         self._presigner: QueryPresigner | None = None
         self._presigner_lock = threading.Lock()
+        self._urls = WindowUrls()
 
     @property
     def connection(self):
@@ -301,16 +343,22 @@ class PrivateS3Storage(S3Storage):
             "ResponseCacheControl": f"private, max-age={url_cache_seconds()}",
             **(parameters or {}),
         }
-        if (
-            expire is None
-            and http_method in (None, "GET")
-            and self.querystring_auth
-            and not self.custom_domain
-            and parameters.keys() <= _QUERY_NAMES.keys()
-        ):
-            key = self._normalize_name(clean_name(name))
-            return self.presigner().url(key, parameters)
-        return super().url(name, parameters, expire, http_method)
+        presign = super().url
+
+        def sign() -> str:
+            if (
+                expire is None
+                and http_method in (None, "GET")
+                and self.querystring_auth
+                and not self.custom_domain
+                and parameters.keys() <= _QUERY_NAMES.keys()
+            ):
+                key = self._normalize_name(clean_name(name))
+                return self.presigner().url(key, parameters)
+            return presign(name, parameters, expire, http_method)
+
+        key = (name, tuple(sorted(parameters.items())), expire, http_method)
+        return self._urls.get(key, sign)
 
     def presigner(self) -> QueryPresigner:
         with self._presigner_lock:

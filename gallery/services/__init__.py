@@ -41,6 +41,7 @@ from .processing import (
     processing_worker_run,
 )
 from .reanalysis import TooManyToAnalyseNow, image_reanalyze_many
+from .renditions import image_renditions_rebuild
 from .trash import (
     RestoreOverLimit,
     images_restore,
@@ -57,7 +58,6 @@ from .uploads import (
     UploadLimitReached,
     UploadRefused,
     clean_filename,
-    image_renditions_rebuild,
     image_upload,
 )
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ..models import STORAGE_PREFIXES, Image
 from .deletion import image_delete_many
-from .uploads import image_renditions_rebuild
+from .renditions import image_renditions_rebuild
 
 # Each top-level prefix the app writes, with the Image field whose objects
 # live under it.

@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from ..models import Image, PendingDeletion
+from ..models import STORAGE_PREFIXES, Image, PendingDeletion
 from .indexing import count_images, images_unindex
 
 logger = logging.getLogger(__name__)
@@ -54,9 +54,7 @@ def image_delete_many(*, images: Iterable[Image]) -> int:
 
 def image_delete_for_owner(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
     """Delete the owner's images among ids; other ids are silently ignored."""
-    images = Image.objects.filter(owner=owner, pk__in=ids).only(
-        "file", "thumbnail", "preview"
-    )
+    images = Image.objects.filter(owner=owner, pk__in=ids).only(*STORAGE_PREFIXES)
     return image_delete_many(images=images)
 
 
@@ -64,7 +62,7 @@ def image_delete_all(*, owner: User) -> int:
     """Delete every image of the owner, a batch at a time."""
     deleted = 0
     while batch := list(
-        Image.objects.filter(owner=owner).only("file", "thumbnail", "preview")[:500]
+        Image.objects.filter(owner=owner).only(*STORAGE_PREFIXES)[:500]
     ):
         deleted += image_delete_many(images=batch)
     return deleted
@@ -74,9 +72,7 @@ def user_delete(*, user: User) -> None:
     """Delete a user with all their images and objects."""
     names = [
         name
-        for image in Image.objects.filter(owner=user).only(
-            "file", "thumbnail", "preview"
-        )
+        for image in Image.objects.filter(owner=user).only(*STORAGE_PREFIXES)
         for name in _object_names(image)
     ]
     with transaction.atomic():

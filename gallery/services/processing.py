@@ -34,17 +34,16 @@ from collections.abc import Iterator
 from celery import current_app
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F
 from PIL import Image as PILImage
 
 from ..analysis import AnalysisError
-from ..imaging import RENDITION_SIZES, decode_upright, renditions_of
+from ..imaging import RENDITION_SIZES, decode_upright
 from ..models import AnalysisStatus, Image
 from ..storage import read_object
 from .analysis import image_analyze
-from .deletion import objects_delete
+from .renditions import renditions_store
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +116,8 @@ def image_process(
         data = _read_original(image)
     # One decode for everything that needs pixels: renditions and analysis.
     pixels = _decode(image, data) if data is not None else None
-    if not image.thumbnail and pixels is not None:
-        _store_renditions(image, pixels)
+    if not image.has_current_renditions and pixels is not None:
+        renditions_store(image=image, pixels=pixels)
     # Failed with the job still open: a retryable failure awaiting its retry.
     if image.analysis_status in (AnalysisStatus.DONE, AnalysisStatus.SKIPPED):
         Image.objects.filter(pk=image.pk).update(processing=False)
@@ -147,32 +146,10 @@ def _decode(image: Image, data: bytes) -> PILImage.Image | None:
     """The upright pixels at the preview's scale; None when they cannot be
     decoded (the analysis then records why)."""
     try:
-        return decode_upright(data, min_side=max(RENDITION_SIZES["preview"]))
+        return decode_upright(data, min_side=RENDITION_SIZES["preview"])
     except Exception:
         logger.exception("Could not decode %s", image.id)
         return None
-
-
-def _store_renditions(image: Image, pixels: PILImage.Image) -> None:
-    """Write the renditions, then record them; on failure the pages keep
-    showing the original."""
-    written: list[str] = []
-    try:
-        for name, content in renditions_of(pixels).items():
-            field = getattr(image, name)
-            field.save(f"{image.id}.jpg", ContentFile(content), save=False)
-            written.append(field.name)
-    except Exception:
-        logger.exception("Could not make the renditions of %s", image.id)
-        image.preview = image.thumbnail = ""
-        objects_delete(names=written)
-        return
-    recorded = Image.objects.filter(pk=image.pk).update(
-        preview=image.preview.name, thumbnail=image.thumbnail.name
-    )
-    if not recorded:
-        # Deleted meanwhile: its deletion could not know about these objects.
-        objects_delete(names=written)
 
 
 def image_process_claimed(

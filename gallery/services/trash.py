@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..models import Image
+from ..models import STORAGE_PREFIXES, Image
 from ..selectors import upload_allowance
 from .deletion import image_delete_many
 from .indexing import count_images, count_tags
@@ -50,7 +50,7 @@ def images_trash(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
     without a trash (GALLERY_TRASH_DAYS=0) delete them at once."""
     live = Image.objects.filter(owner=owner, pk__in=list(ids), trashed_at__isnull=True)
     if not trash_enabled():
-        return image_delete_many(images=live.only("file", "thumbnail", "preview"))
+        return image_delete_many(images=live.only(*STORAGE_PREFIXES))
     with transaction.atomic():
         rows = list(live.select_for_update().values_list("pk", "tag_names"))
         Image.objects.filter(pk__in=[pk for pk, _ in rows]).update(
@@ -90,7 +90,7 @@ def trash_delete(*, owner: User, ids: Iterable[uuid.UUID]) -> int:
     trashed = Image.objects.filter(
         owner=owner, pk__in=list(ids), trashed_at__isnull=False
     )
-    return image_delete_many(images=trashed.only("file", "thumbnail", "preview"))
+    return image_delete_many(images=trashed.only(*STORAGE_PREFIXES))
 
 
 def trash_empty(*, owner: User) -> int:
@@ -107,6 +107,6 @@ def trash_purge(*, now: dt.datetime | None = None) -> int:
 
 def _delete_in_batches(images: QuerySet[Image]) -> int:
     deleted = 0
-    while batch := list(images.only("file", "thumbnail", "preview")[:PURGE_BATCH]):
+    while batch := list(images.only(*STORAGE_PREFIXES)[:PURGE_BATCH]):
         deleted += image_delete_many(images=batch)
     return deleted

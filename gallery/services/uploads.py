@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from ..camera import image_fields, read_camera_metadata, upright_size
-from ..imaging import make_renditions, sha256_of
+from ..imaging import sha256_of
 from ..location import LocationNotRemoved, without_location
 from ..models import Image
 from ..selectors import removes_location, upload_allowance
@@ -199,27 +199,3 @@ def _read_all(file: File) -> bytes:
     data: bytes = file.read()
     file.seek(0)
     return data
-
-
-def image_renditions_rebuild(*, image: Image) -> Image:
-    """Make the preview and thumbnail again from the stored original.
-
-    Existing renditions are replaced. When the original cannot be read, the
-    fields are cleared: pages then show the original's URL, and the audit
-    reports the missing original.
-    """
-    try:
-        with image.file.open("rb") as original:
-            renditions = make_renditions(original)
-        for name, data in renditions.items():
-            field = getattr(image, name)
-            if field:
-                field.storage.delete(field.name)
-            field.save(f"{image.id}.jpg", ContentFile(data), save=False)
-    except Exception:
-        logger.exception("Could not rebuild the renditions of %s", image.id)
-        image.preview = image.thumbnail = ""
-    Image.objects.filter(pk=image.pk).update(
-        preview=image.preview.name or "", thumbnail=image.thumbnail.name or ""
-    )
-    return image

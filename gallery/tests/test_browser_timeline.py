@@ -149,6 +149,65 @@ def test_a_second_visit_downloads_no_thumbnail_again(
     )
     files = [read_media_token(path.split("/")[2]).name for path in media_requests]
     assert len(files) == len(set(files))
+    # What the grid downloads is the smallest WebP thumbnail (see below).
+    assert all(name.startswith("small-thumbnails/") for name in files)
+    assert all(name.endswith(".webp") for name in files)
+
+
+# The library's photos are 320 x 240: their srcset offers the small thumbnail
+# (240 px wide) and the thumbnail (at its full 320 px; the preview is no wider).
+TILES = """[...document.querySelectorAll('.tile')].slice(0, 12)
+  .map(t => t.getBoundingClientRect()).map(r => [r.x, r.y, r.width, r.height])"""
+
+
+@pytest.mark.parametrize(
+    ("screen", "chosen"),
+    [
+        ({"width": 1280, "height": 900}, "small-thumbnails"),
+        (
+            {
+                "width": 390,
+                "height": 844,
+                "device_scale_factor": 3,
+                "is_mobile": True,
+                "has_touch": True,
+            },
+            "thumbnails",
+        ),
+    ],
+)
+def test_the_grid_loads_the_webp_rendition_its_screen_needs(
+    live_server, page_at, library, media_requests, screen, chosen
+):
+    page = page_at(**screen)
+    log_in(page, live_server.url)
+    page.wait_for_load_state("networkidle")
+    shown = page.evaluate(
+        """[...document.querySelectorAll('.tile img')].slice(0, 6)
+          .map(i => [new URL(i.currentSrc).pathname, i.complete, i.naturalWidth,
+                     i.closest('.tile').getBoundingClientRect().width,
+                     i.getAttribute('loading'), i.alt])"""
+    )
+    for path, complete, natural, tile, loading, alt in shown:
+        name = read_media_token(path.split("/")[2]).name
+        assert name.startswith(f"{chosen}/") and name.endswith(".webp")
+        # Chosen for the width `sizes` gave, which is the tile's own.
+        assert complete and abs(natural - tile) <= 1
+        assert loading is None and alt.startswith("photo-")
+    # Only that rendition was downloaded.
+    files = {read_media_token(path.split("/")[2]).name for path in media_requests}
+    assert files and all(name.startswith(f"{chosen}/") for name in files)
+    # The grid is laid out the same without a single photo: nothing can move
+    # as they arrive.
+    blank = page_at(**screen)
+    blank.route("**/media/**", lambda route: route.abort())
+    log_in(blank, live_server.url)
+    blank.wait_for_load_state("networkidle")
+    assert blank.evaluate(
+        "[...document.querySelectorAll('.tile img')].every(i => !i.naturalWidth)"
+    )
+    assert blank.evaluate(TILES) == page.evaluate(TILES)
+    screenshot(page, f"renditions-{screen['width']}")
 
 
 def selected_count(page) -> str:
@@ -199,3 +258,55 @@ def test_on_a_phone_select_mode_shows_the_boxes(live_server, page_at, library):
     page.get_by_label("Select photo-01.jpg").tap()
     assert selected_count(page) == "1 selected"
     screenshot(page, "phone-select-mode")
+
+
+def test_on_a_phone_the_tag_chips_scroll_sideways(
+    live_server, page_at, alice, settings, make_upload
+):
+    from gallery import services
+    from gallery.tests.analyzers import MANY_TAGS, TAG_NAMES
+
+    settings.GALLERY_ANALYZER = MANY_TAGS
+    for n in range(3):
+        services.image_upload(owner=alice, file=make_upload(f"tagged-{n}.jpg"))
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url)
+    chips = page.get_by_role("list", name="Your most common tags")
+    assert chips.get_by_role("link").count() == len(TAG_NAMES)
+    # One row, wider than the screen, that scrolls on its own: the page does not.
+    assert chips.evaluate("list => list.scrollWidth > list.clientWidth")
+    assert chips.evaluate("list => getComputedStyle(list).overflowX") == "auto"
+    assert len({li.bounding_box()["y"] for li in chips.locator("li").all()}) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    last = chips.get_by_role("link").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    screenshot(page, "phone-tag-chips-scrolled")
+    assert_accessible(page)
+
+
+def test_the_selection_bar_downloads_a_zip_and_analyses_again(
+    live_server, page_at, library, settings
+):
+    import zipfile
+
+    from gallery.tests.analyzers import FIXED
+
+    settings.GALLERY_ANALYZER = FIXED
+    page = page_at(1280, 800)
+    log_in(page, live_server.url)
+    page.get_by_label("Select photo-01.jpg").check()
+    page.get_by_label("Select photo-03.jpg").check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download", exact=True).click()
+    assert download.value.suggested_filename == "photos.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert sorted(archive.namelist()) == ["photo-01.jpg", "photo-03.jpg"]
+
+    page.get_by_role("button", name="Re-analyse", exact=True).click()
+    page.wait_for_selector(".message")
+    assert "Analysing 2 images again." in page.locator(".messages").inner_text()
+    # Analysed in the request here (GALLERY_PROCESSING=request).
+    tags = page.get_by_role("list", name="Your most common tags")
+    assert tags.get_by_role("link", name="worker 2", exact=True).count() == 1

@@ -101,6 +101,79 @@ def test_s3_urls_are_stable_cacheable_and_expire(
     assert image.thumbnail.url != url
 
 
+@pytest.fixture
+def signed(monkeypatch) -> list[str]:
+    """The names of the local files signed from now on, one per signing."""
+    names: list[str] = []
+    sign_media = storage.sign_media
+
+    def counting(name, **kwargs):
+        names.append(name)
+        return sign_media(name, **kwargs)
+
+    monkeypatch.setattr(storage, "sign_media", counting)
+    return names
+
+
+def test_a_process_signs_a_local_file_once_per_window(
+    alice, make_upload, clock, signed
+):
+    image = services.image_upload(owner=alice, file=make_upload())
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert signed == [image.thumbnail.name]
+    # A download link (another disposition) is signed apart.
+    assert storage.download_url(image) != url
+    assert len(signed) == 2
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(signed) == 3
+
+
+def test_a_gallery_page_signs_each_file_once_per_window(
+    alice, alice_client, make_upload, clock, signed
+):
+    for _ in range(3):
+        services.image_upload(owner=alice, file=make_upload())
+    first = thumbnail_urls(alice_client.get("/images/"))
+    # Each card shows three renditions (srcset, src, the viewer's preview).
+    assert len(signed) == len(set(signed)) == 3 * 3
+    signed.clear()
+    clock[0] += storage.URL_WINDOW - 1
+    assert thumbnail_urls(alice_client.get("/images/")) == first
+    assert signed == []
+    # The next window signs each file again, once.
+    clock[0] += 1
+    alice_client.get("/images/")
+    assert len(signed) == len(set(signed)) == 3 * 3
+
+
+@pytest.mark.s3
+@pytest.mark.django_db(transaction=True)
+def test_s3_presigns_a_file_once_per_window(
+    s3_server, settings, alice, make_upload, clock, monkeypatch
+):
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings()}
+    call_command("s3_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    image = services.image_upload(owner=alice, file=make_upload())
+    presigned = []
+    presign = storage.QueryPresigner.url
+
+    def counting(self, key, parameters):
+        presigned.append(key)
+        return presign(self, key, parameters)
+
+    monkeypatch.setattr(storage.QueryPresigner, "url", counting)
+    url = image.thumbnail.url
+    clock[0] += storage.URL_WINDOW - 1
+    assert image.thumbnail.url == url
+    assert presigned == [image.thumbnail.name]
+    clock[0] += 1
+    assert image.thumbnail.url != url
+    assert len(presigned) == 2
+
+
 @pytest.mark.parametrize(
     "endpoint, token",
     [

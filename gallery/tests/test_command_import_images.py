@@ -77,7 +77,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(
         run("--user", "alice", str(folder))
     assert Image.objects.filter(owner=alice).count() == 1
     stored = [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
-    assert len(stored) == 3  # one original and its two renditions, no orphans
+    assert len(stored) == 4  # one original and its three renditions, no orphans
     monkeypatch.undo()
     output = run("--user", "alice", str(folder))
     assert "Imported 2 images, 1 already in the library" in output

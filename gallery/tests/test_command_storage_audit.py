@@ -15,7 +15,7 @@ from PIL import Image as PILImage
 
 from gallery import services
 from gallery.models import Image
-from gallery.services import uploads
+from gallery.services import renditions
 
 # Deleting rows removes their objects on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,7 +53,7 @@ def test_a_clean_library_reports_nothing_and_exits_0(alice, bob, make_upload):
 
     output = audit()
 
-    assert output == f"Checked 3 image rows and 9 objects: {CLEAN}\n"
+    assert output == f"Checked 3 image rows and 12 objects: {CLEAN}\n"
 
 
 def test_an_empty_library_is_clean():
@@ -74,7 +74,7 @@ def test_it_lists_objects_without_a_row_and_exits_non_zero(alice, bob, make_uplo
     for name in strays:
         assert f"object without row: {name}\n" in output
     assert image.file.name not in output
-    assert "Checked 1 image row and 6 objects: 3 objects without row," in output
+    assert "Checked 1 image row and 7 objects: 3 objects without row," in output
     assert error == "Found 3 problems; run with --fix to repair."
     assert all(default_storage.exists(name) for name in strays)
 
@@ -121,8 +121,9 @@ def test_fix_deletes_a_row_whose_original_is_missing_with_its_renditions(
     assert set(Image.objects.values_list("pk", flat=True)) == {kept.pk}
     assert not default_storage.exists(lost.thumbnail.name)
     assert not default_storage.exists(lost.preview.name)
+    assert not default_storage.exists(lost.thumbnail_small.name)
     assert default_storage.exists(kept.file.name)
-    assert audit() == f"Checked 1 image row and 3 objects: {CLEAN}\n"
+    assert audit() == f"Checked 1 image row and 4 objects: {CLEAN}\n"
 
 
 def test_missing_renditions_are_reported_and_rebuilt_by_fix(
@@ -141,12 +142,12 @@ def test_missing_renditions_are_reported_and_rebuilt_by_fix(
 
     assert f"rebuilt renditions: {image.id}\n" in output
     image.refresh_from_db()
-    for field, longest_side in ((image.thumbnail, 480), (image.preview, 1600)):
+    for field, longest_side in zip(image.renditions, (1600, 480, 240), strict=True):
         with default_storage.open(field.name) as rendition:
             opened = PILImage.open(rendition)
-            assert opened.format == "JPEG"
+            assert opened.format == "WEBP"
             assert max(opened.size) == longest_side
-    assert audit() == f"Checked 1 image row and 3 objects: {CLEAN}\n"
+    assert audit() == f"Checked 1 image row and 4 objects: {CLEAN}\n"
 
 
 def test_renditions_are_cleared_when_the_original_is_unreadable(
@@ -154,16 +155,18 @@ def test_renditions_are_cleared_when_the_original_is_unreadable(
 ):
     image = services.image_upload(owner=alice, file=make_upload())
     default_storage.delete(image.thumbnail.name)
-    monkeypatch.setattr(uploads, "make_renditions", _broken_renditions)
+    monkeypatch.setattr(renditions, "renditions_of", _broken_renditions)
 
     output = audit("--fix")
 
     assert f"cleared renditions: {image.id}\n" in output
     image.refresh_from_db()
-    assert (image.thumbnail.name, image.preview.name) == ("", "")
+    assert [field.name for field in image.renditions] == ["", "", ""]
+    # Nothing is left behind: the audit finds no orphan.
+    assert audit() == f"Checked 1 image row and 1 object: {CLEAN}\n"
 
 
-def _broken_renditions(file):
+def _broken_renditions(pixels, **kwargs):
     raise OSError("unreadable")
 
 
@@ -232,7 +235,7 @@ def test_the_audit_works_against_real_s3(s3_server, settings, alice, make_upload
     assert keys == {
         name
         for image in (kept, bare)
-        for name in (image.file.name, image.thumbnail.name, image.preview.name)
+        for name in (image.file.name, *(field.name for field in image.renditions))
     }
     assert set(Image.objects.values_list("pk", flat=True)) == {kept.pk, bare.pk}
-    assert audit("--min-age", "0") == f"Checked 2 image rows and 6 objects: {CLEAN}\n"
+    assert audit("--min-age", "0") == f"Checked 2 image rows and 8 objects: {CLEAN}\n"

@@ -19,7 +19,7 @@ def _no_trash(settings):
 
 
 def objects_of(image):
-    return [image.file.name, image.preview.name, image.thumbnail.name]
+    return [image.file.name, *(field.name for field in image.renditions)]
 
 
 def test_the_owner_deletes_an_image_and_its_objects(alice_client, alice, make_upload):

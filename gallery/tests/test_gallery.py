@@ -165,7 +165,7 @@ def test_a_visitor_is_asked_to_log_in_for_a_detail_page(alice, make_upload):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_detail_page_shows_a_jpeg_preview_not_the_original(
+def test_the_detail_page_shows_a_webp_preview_not_the_original(
     alice_client, alice, make_upload
 ):
     # Browsers do not show TIFF, and originals can be many megabytes.
@@ -177,7 +177,7 @@ def test_the_detail_page_shows_a_jpeg_preview_not_the_original(
     # The grant, without the signature's timestamp (a second may pass between).
     assert preview_url.split("/")[2].split(":")[0] in page.content.decode()
     served = Client().get(preview_url)
-    assert served["Content-Type"] == "image/jpeg"
+    assert served["Content-Type"] == "image/webp"
     preview = PILImage.open(io.BytesIO(b"".join(served.streaming_content)))
     assert preview.size == (1600, 1200)
 

@@ -179,7 +179,8 @@ def test_each_file_of_a_post_succeeds_or_fails_on_its_own(
         "one.jpg",
         "two.jpg",
     ]
-    assert len(stored_files(tmp_path / "media")) == 3 * 3
+    # An original and three renditions each.
+    assert len(stored_files(tmp_path / "media")) == 3 * 4
 
 
 def test_a_fault_of_ours_refuses_that_file_only_and_leaves_nothing_of_it(
@@ -206,7 +207,7 @@ def test_a_fault_of_ours_refuses_that_file_only_and_leaves_nothing_of_it(
         "a.jpg",
         "c.jpg",
     ]
-    assert len(stored_files(tmp_path / "media")) == 2 * 3
+    assert len(stored_files(tmp_path / "media")) == 2 * 4
 
 
 def test_too_many_files_in_one_post_are_refused_before_any_is_read(

@@ -81,7 +81,7 @@ def test_the_worker_decodes_once_for_renditions_and_analysis(
     image.refresh_from_db()
     assert image.analysis_status == "done"
     assert len(decodes) == 1
-    assert sorted(writes) == sorted([image.preview.name, image.thumbnail.name])
+    assert sorted(writes) == sorted(field.name for field in image.renditions)
 
 
 def test_an_upload_asks_the_database_only_what_it_must(

@@ -44,7 +44,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_uploads_are_stored_encrypted_with_sse_s3(s3, alice, make_upload):
     image = services.image_upload(owner=alice, file=make_upload())
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         head = client.head_object(Bucket=s3.bucket, Key=key)
         assert head["ServerSideEncryption"] == "AES256"
     assert image.file.name == f"images/{alice.id}/{image.id}.jpg"
@@ -100,7 +100,7 @@ def test_deleting_the_image_removes_its_objects(
     image = services.image_upload(owner=alice, file=make_upload())
     alice_client.post(f"/images/{image.id}/delete/")
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         with pytest.raises(ClientError) as error:
             client.head_object(Bucket=s3.bucket, Key=key)
         assert error.value.response["Error"]["Code"] == "404"
@@ -212,11 +212,11 @@ def test_an_upload_writes_its_original_once_and_asks_nothing_else(
     assert calls == ["PutObject"]
     calls.clear()
     assert services.image_process_next()
-    # One read of the original; each rendition written once.
-    assert sorted(calls) == ["GetObject", "PutObject", "PutObject"]
+    # One read of the original; each of the three renditions written once.
+    assert sorted(calls) == ["GetObject", "PutObject", "PutObject", "PutObject"]
     image.refresh_from_db()
     client = s3.client()
-    for key in (image.file.name, image.preview.name, image.thumbnail.name):
+    for key in (image.file.name, *(field.name for field in image.renditions)):
         assert client.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] > 0
 
 
@@ -266,7 +266,7 @@ def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
     alice_client.post("/images/delete/", {"ids": [kept.id, purged.id]})
     client = s3.client()
     keys = {
-        image.pk: [image.file.name, image.preview.name, image.thumbnail.name]
+        image.pk: [image.file.name, *(field.name for field in image.renditions)]
         for image in (kept, purged)
     }
     for image_keys in keys.values():  # trashed: still stored

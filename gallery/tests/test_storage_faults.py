@@ -69,7 +69,7 @@ def test_a_refused_delete_hides_the_image_and_remembers_its_files(
     assert not Image.objects.filter(pk=image.pk).exists()
     assert alice_client.get(f"/images/{image.id}/").status_code == 404
     # The files are still there, and remembered.
-    assert len(files_under(tmp_path / "media")) == 3
+    assert len(files_under(tmp_path / "media")) == 4
     assert sorted(PendingDeletion.objects.values_list("name", flat=True)) == names
 
 
@@ -86,7 +86,7 @@ def test_remembered_files_are_removed_once_storage_deletes_again(
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.image_delete(image=first)
-    assert PendingDeletion.objects.count() == 3
+    assert PendingDeletion.objects.count() == 4  # the original, three renditions
     # Storage answers again; the retry is due.
     monkeypatch.setattr(PrivateFileSystemStorage, "delete", real_delete)
     PendingDeletion.objects.update(next_attempt_at=timezone.now())
@@ -139,7 +139,7 @@ def test_no_row_lock_is_held_while_storage_is_written(alice, make_upload, monkey
 
     monkeypatch.setattr(PrivateFileSystemStorage, "_save", save_while_probing)
     services.image_upload(owner=alice, file=make_upload())
-    assert seen == [True, True, True]
+    assert seen == [True, True, True, True]  # the original, three renditions
 
 
 def test_healthz_answers_503_quickly_while_storage_hangs(client, monkeypatch):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def objects_of(image):
-    return [image.file.name, image.preview.name, image.thumbnail.name]
+    return [image.file.name, *(field.name for field in image.renditions)]
 
 
 def stored(image) -> bool:

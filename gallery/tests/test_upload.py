@@ -269,6 +269,6 @@ def test_unusual_images_are_stored_with_renditions(
     image = Image.objects.get(owner=alice)
     for rendition in image.renditions:
         with default_storage.open(rendition.name) as stored:
-            assert PILImage.open(stored).format == "JPEG"
+            assert PILImage.open(stored).format == "WEBP"
     assert image.analysis_status in ("done", "skipped")
     assert alice_client.get(f"/images/{image.id}/").status_code == 200

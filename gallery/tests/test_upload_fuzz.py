@@ -72,4 +72,4 @@ def test_mutated_images_never_answer_5xx_and_never_half_store(counted, sample):
     assert Image.objects.count() == counted["stored"]
     media = counted["media"]
     files = [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
-    assert len(files) == 3 * counted["stored"]
+    assert len(files) == 4 * counted["stored"]  # an original, three renditions

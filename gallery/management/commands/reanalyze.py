@@ -1,4 +1,5 @@
-"""Run image analysis again on failed, pending or all images."""
+"""Run image analysis again on failed, pending or all images; or make the
+renditions of images stored before today's renditions (--renditions)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tqdm import tqdm
 
 from gallery.analysis import get_analyzer
 from gallery.models import AnalysisStatus, Image
-from gallery.services import image_analyze
+from gallery.services import image_analyze, image_renditions_rebuild
 
 # Rows fetched per round trip of the server-side cursor: the table is never
 # loaded whole, and each chunk is small enough to hold while analysing it.
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         "Analyse images again with the configured analyzer, oldest first. "
         "Choose the images with --failed, --pending, --outdated and/or --all; "
         "--user limits the run to one owner's images. Runs inline, not on Celery "
-        "workers. An interrupted --all prints the --started value that resumes it."
+        "workers. An interrupted --all prints the --started value that resumes it. "
+        "--renditions instead makes the renditions (WebP, each size) of images "
+        "stored before them, without analysing."
     )
 
     def add_arguments(self, parser):
@@ -46,6 +49,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--all", action="store_true", help="every image")
         parser.add_argument(
+            "--renditions",
+            action="store_true",
+            help="make the renditions of images whose renditions predate today's "
+            "sizes and format (no analysis); run again after an interruption",
+        )
+        parser.add_argument(
             "--started",
             metavar="TIME",
             help="resume an --all run that started at TIME (ISO 8601, as it "
@@ -59,6 +68,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["renditions"]:
+            self._renditions(options)
+            return
         analyzer = get_analyzer()
         if analyzer is None:
             raise CommandError(
@@ -106,6 +118,35 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(
                 f"{errors} image{pluralize(errors)} could not be analysed (see above)."
+            )
+
+    def _renditions(self, options) -> None:
+        if any(options[name] for name in ("failed", "pending", "outdated", "all")):
+            raise CommandError(
+                "--renditions makes renditions only; analyse in a separate run."
+            )
+        # Images stored before the small thumbnail have JPEG renditions only;
+        # images still waiting for the worker get theirs from it.
+        images = Image.objects.filter(thumbnail_small="", processing=False).order_by(
+            "created_at", "id"
+        )
+        if options["user"] is not None:
+            images = images.filter(owner=self._user(options["user"]))
+        made = cleared = 0
+        for image in images.iterator(chunk_size=CHUNK_SIZE):
+            image_renditions_rebuild(image=image)
+            if image.thumbnail_small:
+                made += 1
+            else:
+                cleared += 1
+                self.stderr.write(f"Could not make the renditions of {image.id}.")
+        self.stdout.write(
+            f"Made the renditions of {made} image{pluralize(made)}"
+            + (f"; {cleared} could not be read." if cleared else ".")
+        )
+        if cleared:
+            raise CommandError(
+                f"{cleared} image{pluralize(cleared)} could not be read (see above)."
             )
 
     def _started(self, options) -> datetime:
