@@ -216,6 +216,12 @@ def fill(dsn: str, rows: int) -> dict:
             )
             cur.copy_expert("COPY stage FROM STDIN", io.StringIO("".join(lines)))
     generated = time.perf_counter()
+    # A revision from before the small thumbnail (bench/gallery_pages.py
+    # --revisions) gets its column as an extra one it never reads.
+    cur.execute(
+        "ALTER TABLE gallery_image ADD COLUMN IF NOT EXISTS thumbnail_small "
+        "varchar(255) NOT NULL DEFAULT ''"
+    )
     cur.execute(INSERT)
     column, value = (
         ("vector", "embedding_vector::vector") if pgvector else ("data", "embedding")
