@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Lower, Power, Sqrt, StrIndex
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -302,9 +303,76 @@ def image_timeline_date(image: Image, *, sort: str = TIMELINE_SORT) -> datetime.
 
 
 @dataclass(frozen=True)
+class Card:
+    """A photo's card as pages of photos show it, worked out once in Python.
+
+    A template looks every value up anew (a model property, a signed URL, a
+    localised number): a page has two dozen cards of about thirty values.
+    Here each is computed once, the URLs of a card whose renditions are not
+    made yet not at all.
+    """
+
+    image: Image
+    id: uuid.UUID
+    url: str  # the image's page
+    name: str
+    awaits_thumbnail: bool
+    analysing: bool
+    alt: str = ""
+    width: str = ""
+    height: str = ""
+    src: str = ""
+    srcset: str = ""
+    preview: str = ""
+    preview_width: str = ""
+    preview_height: str = ""
+    eager: bool = False  # loads at once, not as it scrolls into view
+
+
+def image_cards(images: Iterable[Image], *, eager: int = 0) -> list[Card]:
+    """The cards of ``images``, in their order; the first ``eager`` load at
+    once."""
+    # The image page's URL, reversed once: only the id changes.
+    placeholder = str(uuid.UUID(int=0))
+    page_url = reverse("gallery:detail", args=[placeholder])
+    cards = []
+    for number, image in enumerate(images):
+        url = page_url.replace(placeholder, str(image.pk))
+        name, analysing = image.original_filename, image.is_pending
+        if image.awaits_thumbnail:
+            cards.append(Card(image, image.pk, url, name, True, analysing))
+            continue
+        preview_width, preview_height = image.preview_size
+        cards.append(
+            Card(
+                image,
+                image.pk,
+                url,
+                name,
+                awaits_thumbnail=False,
+                analysing=analysing,
+                alt=image.alt_text,
+                width=str(image.width),
+                height=str(image.height),
+                src=image.display_url,
+                srcset=image.srcset,
+                preview=image.preview_url,
+                preview_width=str(preview_width),
+                preview_height=str(preview_height),
+                eager=number < eager,
+            )
+        )
+    return cards
+
+
+@dataclass(frozen=True)
 class TimelineDay:
     day: datetime.date | None
-    images: list[Image]
+    cards: list[Card]
+
+    @property
+    def images(self) -> list[Image]:
+        return [card.image for card in self.cards]
 
     # The heading's words, made once in Python: the template's date filter
     # costs tens of microseconds a call, and a page has dozens of them.
@@ -325,20 +393,25 @@ class TimelineDay:
 
 
 def timeline_days(
-    images: Iterable[Image], *, by_date: bool = True, sort: str = TIMELINE_SORT
+    images: Iterable[Image],
+    *,
+    by_date: bool = True,
+    sort: str = TIMELINE_SORT,
+    eager: int = 0,
 ) -> list[TimelineDay]:
-    """A page's images under day headings, in the page's order; one group
-    without a day when the order is not by date.
+    """A page's cards under day headings, in the page's order; one group
+    without a day when the order is not by date. The first ``eager`` cards
+    load at once.
 
     Runs over the rows already read, so headings cost no query; a day cut by
     the page boundary is headed again on the next page.
     """
     days: list[TimelineDay] = []
-    for image in images:
-        day = image_timeline_date(image, sort=sort) if by_date else None
+    for card in image_cards(images, eager=eager):
+        day = image_timeline_date(card.image, sort=sort) if by_date else None
         if not days or days[-1].day != day:
-            days.append(TimelineDay(day=day, images=[]))
-        days[-1].images.append(image)
+            days.append(TimelineDay(day=day, cards=[]))
+        days[-1].cards.append(card)
     return days
 
 

@@ -71,18 +71,17 @@ def image_list(request):
     )
     for error in filters.errors:
         messages.error(request, error)
-    first_page = page.number == 1
     return render(
         request,
         "gallery/list.html",
         {
             "page": page,
             "days": selectors.timeline_days(
-                page.object_list, by_date=filters.by_date, sort=filters.sort
+                page.object_list,
+                by_date=filters.by_date,
+                sort=filters.sort,
+                eager=EAGER_IMAGES if page.number == 1 else 0,
             ),
-            "eager_ids": {
-                image.pk for image in page.object_list[:EAGER_IMAGES] if first_page
-            },
             "months": selectors.month_index(
                 selectors.timeline_months(owner=request.user)
                 if filters.sort == selectors.TIMELINE_SORT and not filters.active
@@ -283,14 +282,17 @@ def image_detail(request, image_id):
 @require_GET
 def image_similar(request, image_id):
     image = _get_image_for_owner(request, image_id)
+    matches = selectors.similar_images(
+        image=image, limit=24, min_similarity=selectors.ALIKE
+    )
+    cards = selectors.image_cards((match for match, _ in matches), eager=EAGER_IMAGES)
     return render(
         request,
         "gallery/similar.html",
         {
             "image": image,
-            "matches": selectors.similar_images(
-                image=image, limit=24, min_similarity=selectors.ALIKE
-            ),
+            "matches": matches,
+            "cards": list(zip(cards, (score for _, score in matches), strict=True)),
             "has_embedding": selectors.image_has_embedding(image=image),
         },
     )

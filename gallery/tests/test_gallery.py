@@ -215,3 +215,24 @@ def test_each_gallery_order_walks_its_pages_in_an_index_alone(
     assert f"Index Only Scan using {index}" in plan or (
         f"Index Only Scan Backward using {index}" in plan
     ), plan
+
+
+def test_a_card_waiting_for_its_renditions_signs_no_url(
+    alice, alice_client, make_upload, settings, monkeypatch
+):
+    from gallery import selectors, storage
+
+    settings.GALLERY_PROCESSING = "worker"  # renditions come later
+    image = services.image_upload(owner=alice, file=make_upload("new.jpg"))
+    signed: list[str] = []
+    sign_media = storage.sign_media
+    monkeypatch.setattr(
+        storage,
+        "sign_media",
+        lambda name, **kw: signed.append(name) or sign_media(name, **kw),
+    )
+    (card,) = selectors.image_cards([image])
+    assert card.awaits_thumbnail and card.url == f"/images/{image.id}/"
+    assert signed == [] and card.src == card.srcset == ""
+    page = alice_client.get("/images/").content.decode()
+    assert "Preparing…" in page and "new.jpg" in page

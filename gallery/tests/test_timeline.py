@@ -167,11 +167,11 @@ def test_day_and_month_words_are_what_djangos_date_filter_says():
 
     for offset in range(0, 366, 9):
         day = datetime.date(2025, 1, 1) + datetime.timedelta(days=offset)
-        heading = selectors.TimelineDay(day=day, images=[])
+        heading = selectors.TimelineDay(day=day, cards=[])
         assert heading.iso == dateformat.format(day, "Y-m-d")
         assert heading.weekday == dateformat.format(day, "D")
         assert heading.label == dateformat.format(day, "j M Y")
         (group,) = selectors.month_index([day, day.replace(year=2024)], selected="")[:1]
         assert group.months[0].label == dateformat.format(day, "F Y")
         assert group.months[0].value == dateformat.format(day, "Y-m")
-    assert selectors.TimelineDay(day=None, images=[]).iso == ""
+    assert selectors.TimelineDay(day=None, cards=[]).iso == ""
