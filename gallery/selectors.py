@@ -500,16 +500,43 @@ def similar_images(
         limit=limit,
         min_similarity=min_similarity,
     )
-    found = Image.objects.filter(trashed_at__isnull=True).in_bulk(
-        [image_id for image_id, _ in ranked]
-    )
+    # The ranking reads the owner's embeddings only; the owner is named here
+    # too so that no other library's row can ever be shown.
+    found = Image.objects.filter(
+        owner_id=image.owner_id, trashed_at__isnull=True
+    ).in_bulk([image_id for image_id, _ in ranked])
     return [(found[image_id], score) for image_id, score in ranked if image_id in found]
 
 
-def near_duplicates(*, image: Image, limit: int = 6) -> list[tuple[Image, float]]:
-    """The same photo resized, re-encoded or lightly edited, in the library."""
-    return similar_images(
-        image=image, limit=limit, min_similarity=similarity.NEAR_DUPLICATE
+@dataclass(frozen=True)
+class ImageRelatives:
+    """The photo page's (and the viewer's) short lists of the owner's photos
+    like one: the same photo resized, re-encoded or lightly edited, then
+    photos that are only alike."""
+
+    near_duplicates: list[tuple[Image, float]]
+    similar: list[tuple[Image, float]]
+
+
+# How many alike photos the photo page shows; the similar page has more.
+RELATIVES_SHOWN = 8
+
+
+def image_relatives(*, image: Image, limit: int = RELATIVES_SHOWN) -> ImageRelatives:
+    """One ranking with the similar page's cut-off (ALIKE), split at
+    NEAR_DUPLICATE: two short lists for the cost of one query and one read."""
+    ranked = similar_images(image=image, limit=limit, min_similarity=ALIKE)
+    return ImageRelatives(
+        near_duplicates=[
+            (other, score)
+            for other, score in ranked
+            if score >= similarity.NEAR_DUPLICATE
+        ],
+        similar=[
+            (other, score)
+            for other, score in ranked
+            if score < similarity.NEAR_DUPLICATE
+        ],
     )
 
 

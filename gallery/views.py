@@ -263,13 +263,15 @@ def image_upload_file(request):
 @require_GET
 def image_detail(request, image_id):
     image = _get_image_for_owner(request, image_id)
+    relatives = selectors.image_relatives(image=image)
     return render(
         request,
         "gallery/detail.html",
         {
             "image": image,
             "download_url": selectors.image_download_url(image=image),
-            "near_duplicates": selectors.near_duplicates(image=image),
+            "near_duplicates": relatives.near_duplicates,
+            "similar": relatives.similar,
             "camera": selectors.image_camera_details(image=image, viewer=request.user),
             "people_in_photo": selectors.image_people(image=image),
             "trash_days": settings.GALLERY_TRASH_DAYS,

@@ -1,11 +1,12 @@
-"""The account pages in Chromium: nothing refused by the CSP, at two widths."""
+"""The account pages in Chromium at two widths: nothing refused by the CSP,
+no axe-core violations."""
 
 from __future__ import annotations
 
 import pytest
 
 from gallery import services
-from gallery.tests.browser import screenshot
+from gallery.tests.browser import axe_violations, screenshot
 
 from .support import log_in_in_browser
 
@@ -21,6 +22,8 @@ PAGES = {
     "totp-activate": "/accounts/2fa/totp/activate/",
     "identities": "/accounts/3rdparty/",
     "delete-account": "/accounts/delete/",
+    "email": "/accounts/email/",
+    "logout": "/accounts/logout/",
 }
 
 
@@ -48,6 +51,7 @@ def test_account_pages_load_without_csp_violations(
         for name, path in PAGES.items():
             page.goto(f"{live_server.url}{path}")
             screenshot(page, f"{'desktop' if width > 600 else 'phone'}-{name}")
+            assert axe_violations(page) == [], (name, width)
         # A colour swatch is painted by the script, not by a style attribute.
         page.goto(f"{live_server.url}/images/?color=%233366cc")
         colour = page.eval_on_selector(
@@ -59,6 +63,8 @@ def test_account_pages_load_without_csp_violations(
         screenshot(
             anonymous, f"{'desktop' if width > 600 else 'phone'}-login-anonymous"
         )
+        anonymous.goto(f"{live_server.url}/accounts/password/reset/")
+        assert axe_violations(anonymous) == [], ("password-reset", width)
         assert refused == []
 
 
@@ -72,3 +78,4 @@ def test_the_lockout_page_says_when_to_try_again(live_server, page_at, alice):
         page.wait_for_load_state()
     screenshot(page, "phone-lockout")
     assert "Try again in 15 minutes." in page.content()
+    assert axe_violations(page) == []

@@ -56,6 +56,9 @@ def test_pages_of_the_gallery_ask_visitors_to_log_in(client):
 def test_logout_is_a_post(alice_client):
     response = alice_client.post("/accounts/logout/")
     assert response.status_code == 302
+    # The page it lands on says what happened.
+    landing = alice_client.get(response["Location"])
+    assert "You have signed out." in landing.content.decode()
     assert alice_client.get("/images/").status_code == 302
 
 

@@ -27,7 +27,10 @@ def test_it_signs_up_and_signs_in(client):
     assert response.status_code == 302
     assert response["Location"] == reverse("gallery:list")
     assert get_user_model().objects.filter(username="carol").exists()
-    assert client.get("/images/").status_code == 200
+    gallery = client.get("/images/")
+    assert gallery.status_code == 200
+    # The gallery says what happened.
+    assert "Successfully signed in as carol." in gallery.content.decode()
 
 
 def test_it_shows_errors_inline_with_status_200(client):

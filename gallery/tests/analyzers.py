@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -31,3 +32,28 @@ class SlowAnalyzer(FixedAnalyzer):
     def analyze(self, data: bytes) -> AnalysisResult:
         time.sleep(float(os.environ.get("TEST_ANALYSIS_SECONDS", "0")))
         return super().analyze(data)
+
+
+MANY_TAGS = "gallery.tests.analyzers.ManyTagsAnalyzer"
+TAG_NAMES = (
+    "beach",
+    "sunset",
+    "mountain",
+    "forest",
+    "city",
+    "portrait",
+    "dog",
+    "flower",
+    "snow",
+    "river",
+    "bridge",
+    "harbour",
+)
+
+
+class ManyTagsAnalyzer(FixedAnalyzer):
+    """Twelve tags on every photo: more chips than a phone's width holds."""
+
+    def analyze(self, data: bytes) -> AnalysisResult:
+        result = super().analyze(data)
+        return dataclasses.replace(result, tags=[Tag(name, 0.8) for name in TAG_NAMES])

@@ -20,6 +20,20 @@ def redis_answers() -> bool:
         return False
 
 
+def unit_vector(alike: float, direction: int) -> list[float]:
+    """An image embedding whose cosine with the first axis is ``alike``;
+    embeddings of different ``direction`` (1 and up) are otherwise orthogonal,
+    so a test sets how alike its photos are."""
+    import numpy as np
+
+    from gallery.analysis.base import EMBEDDING_DIM
+
+    vector = np.zeros(EMBEDDING_DIM)
+    vector[0] = alike
+    vector[direction] = np.sqrt(1 - alike**2)
+    return vector.tolist()
+
+
 def component_missing(message: str) -> None:
     """Skip a test whose real component is missing here; in CI, fail it.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gallery.tests import hostile
-from gallery.tests.browser import screenshot
+from gallery.tests.browser import axe_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +25,7 @@ def test_the_404_page_keeps_the_layout_on_every_width(live_server, page_at, widt
     assert page.locator(".site-header").is_visible()
     assert fits(page)
     screenshot(page, f"error-404-{width}")
+    assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -258,3 +258,55 @@ def test_on_a_phone_select_mode_shows_the_boxes(live_server, page_at, library):
     page.get_by_label("Select photo-01.jpg").tap()
     assert selected_count(page) == "1 selected"
     screenshot(page, "phone-select-mode")
+
+
+def test_on_a_phone_the_tag_chips_scroll_sideways(
+    live_server, page_at, alice, settings, make_upload
+):
+    from gallery import services
+    from gallery.tests.analyzers import MANY_TAGS, TAG_NAMES
+
+    settings.GALLERY_ANALYZER = MANY_TAGS
+    for n in range(3):
+        services.image_upload(owner=alice, file=make_upload(f"tagged-{n}.jpg"))
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url)
+    chips = page.get_by_role("list", name="Your most common tags")
+    assert chips.get_by_role("link").count() == len(TAG_NAMES)
+    # One row, wider than the screen, that scrolls on its own: the page does not.
+    assert chips.evaluate("list => list.scrollWidth > list.clientWidth")
+    assert chips.evaluate("list => getComputedStyle(list).overflowX") == "auto"
+    assert len({li.bounding_box()["y"] for li in chips.locator("li").all()}) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    last = chips.get_by_role("link").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    screenshot(page, "phone-tag-chips-scrolled")
+    assert_accessible(page)
+
+
+def test_the_selection_bar_downloads_a_zip_and_analyses_again(
+    live_server, page_at, library, settings
+):
+    import zipfile
+
+    from gallery.tests.analyzers import FIXED
+
+    settings.GALLERY_ANALYZER = FIXED
+    page = page_at(1280, 800)
+    log_in(page, live_server.url)
+    page.get_by_label("Select photo-01.jpg").check()
+    page.get_by_label("Select photo-03.jpg").check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download", exact=True).click()
+    assert download.value.suggested_filename == "photos.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert sorted(archive.namelist()) == ["photo-01.jpg", "photo-03.jpg"]
+
+    page.get_by_role("button", name="Re-analyse", exact=True).click()
+    page.wait_for_selector(".message")
+    assert "Analysing 2 images again." in page.locator(".messages").inner_text()
+    # Analysed in the request here (GALLERY_PROCESSING=request).
+    tags = page.get_by_role("list", name="Your most common tags")
+    assert tags.get_by_role("link", name="worker 2", exact=True).count() == 1

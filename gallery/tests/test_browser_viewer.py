@@ -159,3 +159,156 @@ def test_without_javascript_a_photo_opens_its_page(live_server, page_at, photos)
     page.locator(".tile-link").first.click()
     page.wait_for_url("**/images/*-*/")
     assert page.locator(".detail-title").inner_text() == "photo-0.jpg"
+
+
+# How far the photo shown is zoomed: its width on screen over its own width
+# (PhotoSwipe's currZoomLevel; 1 is the photo's full size).
+ZOOM = (
+    "document.querySelector('.pswp__item[aria-hidden=false] "
+    ".pswp__img:not(.pswp__img--placeholder)').getBoundingClientRect().width / {width}"
+)
+
+
+def zoom_level(page, width: int = 2400) -> float:
+    return page.evaluate(ZOOM.format(width=width))
+
+
+def wait_for_zoom(page, condition: str, width: int = 2400) -> None:
+    """Wait until the zoom level meets ``condition`` (say "> 0.4") and holds
+    still (PhotoSwipe animates zooming)."""
+    zoom = ZOOM.format(width=width)
+    wait_until(page, f"{zoom} {condition}")
+    before = None
+    while (now := zoom_level(page, width)) != before:
+        before = now
+        page.wait_for_timeout(100)
+    assert page.evaluate(f"{zoom} {condition}"), now
+
+
+def touch(session, kind: str, points: list[tuple[float, float]]) -> None:
+    session.send(
+        "Input.dispatchTouchEvent",
+        {
+            "type": kind,
+            "touchPoints": [
+                {"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)
+            ],
+        },
+    )
+
+
+def pinch(page, centre: tuple[float, float], start_gap: int, end_gap: int) -> None:
+    """Two fingers on the screen, drawn apart (or together) around ``centre``."""
+    session = page.context.new_cdp_session(page)
+    x, y = centre
+    touch(session, "touchStart", [(x - start_gap / 2, y), (x + start_gap / 2, y)])
+    for n in range(1, 11):
+        gap = start_gap + (end_gap - start_gap) * n / 10
+        touch(session, "touchMove", [(x - gap / 2, y), (x + gap / 2, y)])
+        page.wait_for_timeout(16)
+    touch(session, "touchEnd", [])
+
+
+def double_tap(page, point: tuple[float, float]) -> None:
+    page.touchscreen.tap(*point)
+    page.wait_for_timeout(80)
+    page.touchscreen.tap(*point)
+
+
+def test_on_a_phone_a_double_tap_or_a_pinch_zooms_in(live_server, page_at, photos):
+    page = page_at(390, 844, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url)
+    page.locator(".tile-link").first.tap()
+    wait_until(page, READY)
+    wait_until(page, PREVIEW_LOADED)
+    # The 2400 px photo fits the screen's width.
+    fit = 390 / 2400
+    wait_for_zoom(page, f"< {fit * 1.05}")
+    assert zoom_level(page) == pytest.approx(fit, rel=0.05)
+
+    double_tap(page, (195, 422))
+    wait_for_zoom(page, f"> {fit * 2}")
+    screenshot(page, "phone-viewer-double-tapped")
+    double_tap(page, (195, 422))
+    wait_for_zoom(page, f"< {fit * 1.05}")
+
+    # Fingers drawn four times as far apart zoom in about four times.
+    pinch(page, (195, 422), 60, 240)
+    wait_for_zoom(page, f"> {fit * 2.5}")
+    screenshot(page, "phone-viewer-pinched")
+    pinch(page, (195, 422), 240, 60)
+    wait_for_zoom(page, f"< {fit * 1.05}")
+    # Still the first photo: zooming is not a swipe to the next.
+    assert page.evaluate(COUNTER) == "1 of 4"
+
+
+@pytest.fixture
+def described(alice, settings):
+    """Four analysed photos with camera details, newest first: photo-0 …
+    photo-3. photo-2 is like photo-0 (70%), photo-3 is not (10%)."""
+    import io
+
+    from bench import synthetic
+    from gallery import services
+    from gallery.tests.analyzers import FIXED
+    from gallery.tests.camera_photos import exif_block
+    from gallery.tests.support import unit_vector
+
+    settings.GALLERY_UPLOAD_LIMIT = 0
+    settings.GALLERY_ANALYZER = FIXED
+    images = []
+    for n, alike in enumerate((1.0, 0.3, 0.7, 0.1)):
+        out = io.BytesIO()
+        exif = exif_block(taken=f"2024:05:{10 - n:02} 10:20:30")
+        synthetic.photo_like(900 + n, 1200, 800).save(
+            out, "JPEG", quality=85, exif=exif.tobytes()
+        )
+        image = services.image_upload(
+            owner=alice, file=SimpleUploadedFile(f"photo-{n}.jpg", out.getvalue())
+        )
+        services.image_index(image=image, embedding=unit_vector(alike, 1 + n))
+        images.append(image)
+    return images
+
+
+def test_the_information_beside_the_photo_holds_all_of_its_page(
+    live_server, page_at, described
+):
+    page = page_at(1280, 860)
+    log_in(page, live_server.url)
+    page.locator(".tile-link").first.click()
+    wait_until(page, READY)
+    wait_until(
+        page, "document.querySelector('#viewer-info h2')?.textContent === 'photo-0.jpg'"
+    )
+    info = page.locator("#viewer-info")
+    text = info.inner_text()
+    for shown in ("A photo from the worker", "Apple iPhone 15 Pro", "Taken"):
+        assert shown in text, shown
+    assert info.get_by_role("link", name="worker", exact=True).is_visible()
+    assert info.get_by_role("link", name="red", exact=True).count() == 1
+    for action in ("Re-analyse", "Delete"):
+        assert info.get_by_role("button", name=action, exact=True).is_visible()
+    for action in ("Download original", "Find similar", "Open the photo's page"):
+        assert info.get_by_role("link", name=action).is_visible()
+    # Similar photos: photo-2 only (photo-3 is under the similar page's cut-off).
+    similar = info.get_by_role("region", name="Similar photos")
+    link = similar.get_by_role("link")
+    assert link.count() == 1
+    assert link.get_attribute("title") == "photo-2.jpg, 70% alike"
+    wait_until(page, PREVIEW_LOADED)
+    wait_until(page, "document.querySelector('.similar-photos img')?.complete")
+    screenshot(page, "desktop-viewer-similar")
+    assert axe_violations(page) == []
+
+    # A similar photo opens in the viewer; focus goes to its information.
+    link.click()
+    wait_until(page, f"{COUNTER} === '3 of 4'")
+    wait_until(
+        page, "document.querySelector('#viewer-info h2')?.textContent === 'photo-2.jpg'"
+    )
+    wait_until(page, "document.activeElement?.id === 'viewer-info-title'")
+    # The keyboard goes on from there: Esc closes, and focus is on photo-2.
+    page.keyboard.press("Escape")
+    wait_until(page, f"!({OPEN})")
+    assert focused_tile_name(page) == "photo-2.jpg"

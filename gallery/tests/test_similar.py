@@ -14,6 +14,7 @@ from PIL import ImageEnhance, ImageOps
 from bench import synthetic
 from gallery import selectors, services, similarity
 from gallery.analysis.local import model as local_model
+from gallery.tests.support import unit_vector
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +190,67 @@ def test_the_similar_page_leaves_out_unrelated_photos(ranking, alice, alice_clie
     assert names == ["cat-small.jpg"]
     # Nothing to tick on this page: no boxes without a bar.
     assert 'type="checkbox"' not in response.content.decode()
+
+
+@pytest.fixture
+def library(ranking, settings, alice, bob, make_upload):
+    """alice's photo with a copy, one alike, one unrelated and one alike in
+    the trash; bob has a photo just like it. Embeddings are set by hand."""
+    settings.GALLERY_ANALYZER = "none"
+    made = {}
+    for owner, name, alike in (
+        (alice, "source.jpg", 1.0),
+        (alice, "copy.jpg", 0.97),
+        (alice, "alike.jpg", 0.7),
+        (alice, "unrelated.jpg", 0.1),
+        (alice, "trashed.jpg", 0.8),
+        (bob, "bobs.jpg", 0.99),
+    ):
+        image = services.image_upload(owner=owner, file=make_upload(name))
+        services.image_index(image=image, embedding=unit_vector(alike, 1 + len(made)))
+        made[name] = image
+    services.images_trash(owner=alice, ids=[made["trashed.jpg"].pk])
+    return made
+
+
+def test_the_photo_page_lists_similar_photos_above_the_cut_off(
+    library, alice_client, bob_client
+):
+    source = library["source.jpg"]
+    response = alice_client.get(f"/images/{source.id}/")
+    context = response.context
+    assert [image.original_filename for image, _ in context["near_duplicates"]] == [
+        "copy.jpg"
+    ]
+    assert [image.original_filename for image, _ in context["similar"]] == ["alike.jpg"]
+    page = response.content.decode()
+    assert "Similar photos" in page
+    assert f'href="/images/{library["alike.jpg"].id}/"' in page
+    assert "70% alike" in page
+    for name in ("unrelated.jpg", "trashed.jpg", "bobs.jpg"):
+        assert str(library[name].id) not in page, name
+    # Another owner's photo answers 404, like a missing one.
+    assert bob_client.get(f"/images/{source.id}/").status_code == 404
+
+
+def test_the_similar_photos_cost_the_same_queries_however_many(
+    library, alice, make_upload, alice_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    source = library["source.jpg"]
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(f"/images/{source.id}/").status_code == 200
+        return len(captured)
+
+    queries()  # once for what a first request reads and caches
+    before = queries()
+    for n in range(5):
+        image = services.image_upload(owner=alice, file=make_upload(f"more-{n}.jpg"))
+        services.image_index(image=image, embedding=unit_vector(0.6, 20 + n))
+    shown = alice_client.get(f"/images/{source.id}/").context["similar"]
+    assert len(shown) == 6
+    assert queries() == before

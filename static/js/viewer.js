@@ -67,9 +67,17 @@ function fillPanel(panel, slide, page) {
     description.textContent = caption.textContent.trim();
     content.querySelector("h2")?.after(description);
   }
+  // The page's ids get a prefix of their own in the dialog, and so do the
+  // labels that point to them.
   content.querySelectorAll("[id]").forEach((element) => {
-    if (element.id !== "viewer-info-title") { element.removeAttribute("id"); }
+    if (element.id !== "viewer-info-title") { element.id = `viewer-${element.id}`; }
   });
+  for (const name of ["aria-labelledby", "aria-describedby", "for"]) {
+    content.querySelectorAll(`[${name}]`).forEach((element) => {
+      const ids = element.getAttribute(name).split(/\s+/).filter(Boolean);
+      element.setAttribute(name, ids.map((id) => `viewer-${id}`).join(" "));
+    });
+  }
   const pageLink = document.createElement("a");
   pageLink.href = slide.page;
   pageLink.className = "button button-secondary viewer-page-link";
@@ -114,6 +122,9 @@ function open(index) {
     },
   });
 
+  // Set when a photo is opened from the panel (a similar photo): focus then
+  // goes to the panel's new heading, not back to the page's body.
+  let focusPanel = false;
   const showInfo = () => {
     const slide = pswp.currSlide && pswp.currSlide.data;
     if (!slide || !panel) { return; }
@@ -122,8 +133,28 @@ function open(index) {
       if (pswp.currSlide && pswp.currSlide.data === slide) {
         fillPanel(panel, slide, page);
         panel.removeAttribute("aria-busy");
+        const heading = panel.querySelector("h2");
+        if (focusPanel && heading) {
+          heading.tabIndex = -1;
+          heading.focus();
+        }
+        focusPanel = false;
       }
     });
+  };
+  // A photo linked from the panel (similar photos, near-duplicates) opens in
+  // the viewer when the gallery holds it, else its own page opens.
+  const openFromPanel = (event) => {
+    const link = event.target.closest("a[href]");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+      return;
+    }
+    const index = items.findIndex((item) => item.page === link.href);
+    // The photo shown links to its own page: that link leaves the viewer.
+    if (index < 0 || index === pswp.currIndex) { return; }
+    event.preventDefault();
+    focusPanel = true;
+    pswp.goTo(index);
   };
   const setInfo = (visible) => {
     infoOpen = visible;
@@ -156,6 +187,7 @@ function open(index) {
         panel = element;
         element.id = "viewer-info";
         element.setAttribute("aria-label", "About this photo");
+        element.addEventListener("click", openFromPanel);
       },
     });
     pswp.ui.registerElement({
