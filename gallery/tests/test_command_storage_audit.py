@@ -66,6 +66,7 @@ def test_it_lists_objects_without_a_row_and_exits_non_zero(alice, bob, make_uplo
         stray_object(f"images/{alice.id}/{uuid.uuid4()}.jpg"),
         # bob has no images at all: his whole directory is orphaned.
         stray_object(f"thumbnails/{bob.id}/{uuid.uuid4()}.jpg"),
+        stray_object(f"small-thumbnails/{alice.id}/{uuid.uuid4()}.webp"),
         stray_object("images/loose.jpg"),
     ]
 
@@ -74,8 +75,8 @@ def test_it_lists_objects_without_a_row_and_exits_non_zero(alice, bob, make_uplo
     for name in strays:
         assert f"object without row: {name}\n" in output
     assert image.file.name not in output
-    assert "Checked 1 image row and 7 objects: 3 objects without row," in output
-    assert error == "Found 3 problems; run with --fix to repair."
+    assert "Checked 1 image row and 8 objects: 4 objects without row," in output
+    assert error == "Found 4 problems; run with --fix to repair."
     assert all(default_storage.exists(name) for name in strays)
 
 

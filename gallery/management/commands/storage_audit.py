@@ -13,11 +13,11 @@ from gallery.services import storage_audit
 class Command(BaseCommand):
     help = (
         "Compare storage with the database, one owner directory at a time: list "
-        "objects under images/, previews/ and thumbnails/ that no image "
-        "references, and images whose original, preview or thumbnail is missing "
-        "from storage. Exits with status 1 when problems were found and not "
-        "fixed. --fix deletes orphan objects, deletes images whose original is "
-        "gone, and rebuilds missing previews and thumbnails from the original. "
+        "objects under images/, previews/, thumbnails/ and small-thumbnails/ "
+        "that no image references, and images whose original or a rendition is "
+        "missing from storage. Exits with status 1 when problems were found and "
+        "not fixed. --fix deletes orphan objects, deletes images whose original "
+        "is gone, and rebuilds missing renditions from the original. "
         "Storage is read with one listing per owner directory; each suspected "
         "problem is confirmed with one more request (on S3, a HEAD per missing "
         "object and per orphan's modification time)."
