@@ -16,8 +16,11 @@ from .servers import Cluster, Gunicorn, app_env, manage, signed_in_session
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory):
     """The static files gunicorn serves with DEBUG off, as `make run` collects them."""
-    env = app_env(tmp_path_factory.mktemp("static"))
+    directory = tmp_path_factory.mktemp("static")
+    env = app_env(directory)
     manage(env, "collectstatic", "--noinput", "-v", "0")
+    # Without DATABASE_URL, manage.py started an embedded server there.
+    Cluster(directory / "data" / "pg").stop()
 
 
 @pytest.fixture
