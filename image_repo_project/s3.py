@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 
@@ -42,9 +41,6 @@ def s3_storage_options(
         # rendition written again replaces itself.
         "file_overwrite": True,
         "object_parameters": {"ServerSideEncryption": "AES256"},
-        # Writes from the calling thread: boto3 would otherwise start a pool
-        # of threads for every object, which a one-PUT upload only pays for.
-        "transfer_config": TransferConfig(use_threads=False),
         "client_config": Config(
             s3={"addressing_style": addressing_style},
             signature_version="s3v4",
