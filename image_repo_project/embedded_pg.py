@@ -4,11 +4,18 @@ The server keeps running after this process exits so that the next start is
 instant; `make stop-db` stops it. However the last run ended (Ctrl-C, SIGTERM,
 SIGKILL of the whole process group, a reboot), the next start repairs what it
 left: a ``postmaster.pid`` naming a process that is not running, and an empty
-or unreadable ``.handle_pids.json`` (pgserver's list of its users).
+or unreadable ``.handle_pids.json`` (pgserver's list of its users) or one
+naming processes that are gone.
+
+pgserver stops a server started with ``stop_at_exit`` only when its list
+holds no other user; a user killed without its own clean-up (a worker killed
+by a test, a gunicorn worker killed by the arbiter) would keep the server
+running for ever, so the dead are also struck off just before that check.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import warnings
@@ -31,6 +38,22 @@ def ensure_embedded_postgres(*, stop_at_exit: bool = False) -> None:
     pgserver.get_server(
         settings.EMBEDDED_PG_DIR, cleanup_mode="stop" if stop_at_exit else None
     )
+    if stop_at_exit:
+        # atexit runs last-registered first: before pgserver's own check.
+        atexit.register(forget_gone_users, settings.EMBEDDED_PG_DIR)
+
+
+def forget_gone_users(directory: Path) -> None:
+    """Strike processes that are no longer running off pgserver's list."""
+    handles = directory / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(pids, list):
+        living = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+        if living != pids:
+            handles.write_text(json.dumps(living))
 
 
 def repair_embedded_postgres(directory: Path) -> None:
@@ -45,6 +68,7 @@ def repair_embedded_postgres(directory: Path) -> None:
         if not valid:
             # Cut short while pgserver was writing it.
             handles.write_text("[]")
+        forget_gone_users(directory)
     postmaster = directory / "postmaster.pid"
     if postmaster.exists() and not _running(postmaster):
         # PostgreSQL would refuse to start if the dead server's PID now
@@ -65,6 +89,10 @@ def _running(postmaster: Path) -> bool:
             return b"postgres" in cmdline.read_bytes()
         except OSError:
             return False
+    return _alive(pid)
+
+
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

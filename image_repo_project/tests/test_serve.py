@@ -3,6 +3,7 @@ configuration, and starting again however the last run ended."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -197,3 +198,50 @@ def test_the_worker_starts_with_ctrl_c_ignored_until_it_handles_it():
     child = start_worker(("-c", probe), stdout=subprocess.PIPE, text=True)
     output, _ = child.communicate(timeout=60)
     assert output.strip() == "True"
+
+
+SESSION = """
+import os, sys
+os.environ.pop("DATABASE_URL", None)
+os.environ["IMG_REPO_DATA_DIR"] = sys.argv[1]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "image_repo_project.settings")
+import django
+django.setup()
+from django.conf import settings
+from image_repo_project.embedded_pg import ensure_embedded_postgres
+ensure_embedded_postgres(stop_at_exit=sys.argv[2] == "stop")
+print((settings.EMBEDDED_PG_DIR / "postmaster.pid").read_text().split()[0], flush=True)
+if sys.argv[2] == "use":
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_the_test_session_server_stops_though_a_process_using_it_was_killed(
+    data_dir,
+):
+    """`make test` stops its embedded server at exit even when a process that
+    also used it (a worker a test killed) never struck itself off pgserver's
+    list of users."""
+
+    def session(mode: str, **popen) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", SESSION, str(data_dir), mode],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            **popen,
+        )
+
+    user = session("use", stdin=subprocess.PIPE)
+    server = psutil.Process(int(user.stdout.readline()))
+    user.kill()  # no clean-up: its PID stays on pgserver's list
+    user.wait(timeout=30)
+    handles = data_dir / "pg" / ".handle_pids.json"
+    assert user.pid in json.loads(handles.read_text())
+
+    tests = session("stop")
+    output, _ = tests.communicate(timeout=180)
+    assert tests.returncode == 0
+    assert int(output) == server.pid  # the same server, started once
+    server.wait(timeout=30)  # stopped at the session's exit
+    assert not server.is_running()
