@@ -4,6 +4,8 @@
     .venv/bin/python bench/library.py                    # 1,000 and 1,000,000 rows
     .venv/bin/python bench/library.py --rows 1000000 --keep
     .venv/bin/python bench/library.py --embedded         # pgserver, with pgvector
+    .venv/bin/python bench/library.py --rows 1000000 --embedded --data-dir d --keep
+    .venv/bin/python bench/library.py --rows 1000000 --embedded --data-dir d --reuse
     .venv/bin/python bench/library.py --database-url postgres://postgres@host:5432/postgres
 
 It creates its own database (image_repo_bench) on the server given by
@@ -55,6 +57,7 @@ from library_data import (  # noqa: E402
     check_search_vector,
     fill,
     fill_text_embeddings,
+    filled,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -295,13 +298,21 @@ def main() -> None:
     parser.add_argument("--embedded", action="store_true", help="pgserver+pgvector")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--data-dir", help="with --embedded: the server's directory (else a temp one)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database an earlier --keep run filled (one --rows)",
+    )
     args = parser.parse_args()
 
     stop = None
     if args.embedded:
         import pgserver
 
-        pg_dir = tempfile.mkdtemp(prefix="bench-pg-")
+        pg_dir = args.data_dir or tempfile.mkdtemp(prefix="bench-pg-")
         stop = pgserver.get_server(pg_dir, cleanup_mode="stop").cleanup
         admin_dsn = f"postgresql://postgres@/postgres?host={pg_dir}"
         django_url = f"postgres://postgres@{quote(pg_dir, safe='')}/{DB_NAME}"
@@ -341,14 +352,20 @@ def main() -> None:
     runs = []
     try:
         for rows in args.rows:
-            print(f"{label}: {max(rows, HEAVY + USERS):,} rows: creating {DB_NAME}")
-            admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-            admin(f"CREATE DATABASE {DB_NAME}")
-            call_command("migrate", verbosity=0)
-            connection.close()
-            facts = fill(bench_dsn, rows)
-            print(f"  loaded {facts['rows']:,} rows, {facts['size']}, {facts['load']}")
-            facts["text embeddings"] = fill_text_embeddings(bench_dsn, facts["heavy"])
+            if args.reuse:
+                facts = filled(bench_dsn)
+            else:
+                print(f"{label}: {max(rows, HEAVY + USERS):,} rows: creating {DB_NAME}")
+                admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+                admin(f"CREATE DATABASE {DB_NAME}")
+                call_command("migrate", verbosity=0)
+                connection.close()
+                facts = fill(bench_dsn, rows)
+                print(f"  loaded {facts['rows']:,} rows, {facts['size']}")
+                print(f"  in {facts['load']}")
+                facts["text embeddings"] = fill_text_embeddings(
+                    bench_dsn, facts["heavy"]
+                )
             print(f"  {facts['text embeddings']}")
             check_search_vector(facts["heavy"])
             results = measure(facts["heavy"], args.repeat)
@@ -364,12 +381,12 @@ def main() -> None:
             print(text)
     finally:
         connection.close()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         shutil.rmtree(media, ignore_errors=True)
         if stop:  # with --keep the data stays: pgserver.get_server(pg_dir)
             stop()
-            if not args.keep:
+            if not args.keep and not args.data_dir:
                 shutil.rmtree(pg_dir, ignore_errors=True)
             print(f"stopped the embedded PostgreSQL in {pg_dir}")
 

@@ -257,6 +257,36 @@ def fill(dsn: str, rows: int) -> dict:
     }
 
 
+def filled(dsn: str) -> dict:
+    """The facts of a database an earlier run filled and kept."""
+    conn = psycopg2.connect(dsn)
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM auth_user WHERE username = 'heavy'")
+    (heavy,) = cur.fetchone()
+    cur.execute(
+        "SELECT count(*), pg_size_pretty(pg_total_relation_size('gallery_image')),"
+        " version() FROM gallery_image"
+    )
+    total, size, version = cur.fetchone()
+    cur.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = "
+        "'vector' AND table_name = 'gallery_imageembedding'"
+    )
+    (pgvector,) = cur.fetchone()
+    cur.execute("SELECT count(*) FROM gallery_imagetextembedding")
+    (embeddings,) = cur.fetchone()
+    conn.close()
+    return {
+        "heavy": heavy,
+        "rows": total,
+        "size": size,
+        "pgvector": bool(pgvector),
+        "server": version.split(" on ")[0],
+        "load": "reused from an earlier run",
+        "text embeddings": f"{embeddings:,} text embeddings",
+    }
+
+
 def check_search_vector(heavy_pk: int) -> None:
     """The loaded search_vector equals what gallery.search builds."""
     from gallery import search
