@@ -29,8 +29,16 @@ def test_it_signs_up_and_signs_in(client):
     assert get_user_model().objects.filter(username="carol").exists()
     gallery = client.get("/images/")
     assert gallery.status_code == 200
-    # The gallery says what happened.
-    assert "Successfully signed in as carol." in gallery.content.decode()
+    # The gallery says what happened: an account was made, not a sign-in.
+    page = gallery.content.decode()
+    assert "Welcome, carol: your account is ready." in page
+    assert "signed in as" not in page
+    # Signing in later says so.
+    client.post("/accounts/logout/")
+    client.post(
+        "/accounts/login/", {"login": "carol", "password": "a quiet meadow 7"}
+    )
+    assert "Signed in as carol." in client.get("/images/").content.decode()
 
 
 def test_it_shows_errors_inline_with_status_200(client):
