@@ -66,7 +66,7 @@ def test_the_viewer_by_mouse_and_keyboard(live_server, page_at, photos):
     viewer = page.get_by_role("dialog", name="Photo viewer")
     assert viewer.is_visible()
     wait_until(page, "document.querySelector('#viewer-info h2')?.textContent")
-    assert page.locator("#viewer-info h2").inner_text() == "photo-1.jpg"
+    assert page.locator("#viewer-info-title").inner_text() == "photo-1.jpg"
     info = page.locator("#viewer-info")
     assert info.get_by_role("link", name="Download original").is_visible()
     wait_until(page, PREVIEW_LOADED)
@@ -312,3 +312,68 @@ def test_the_information_beside_the_photo_holds_all_of_its_page(
     page.keyboard.press("Escape")
     wait_until(page, f"!({OPEN})")
     assert focused_tile_name(page) == "photo-2.jpg"
+
+
+def test_re_analyse_in_the_viewer_stays_in_the_viewer(
+    live_server, page_at, described, settings
+):
+    from gallery.tests.analyzers import MANY_TAGS
+
+    page = page_at(1280, 860)
+    log_in(page, live_server.url)
+    page.locator(".tile-link").nth(1).click()
+    wait_until(page, READY)
+    wait_until(
+        page, "document.querySelector('#viewer-info h2')?.textContent === 'photo-1.jpg'"
+    )
+    info = page.locator("#viewer-info")
+    assert info.get_by_role("link", name="beach", exact=True).count() == 0
+    settings.GALLERY_ANALYZER = MANY_TAGS  # the analysis done again differs
+
+    info.get_by_role("button", name="Re-analyse", exact=True).click()
+    wait_until(page, "!!document.querySelector('#viewer-info a[href$=\"?tag=beach\"]')")
+    # Still the viewer, on the same photo, over the gallery, saying so.
+    assert page.evaluate(OPEN)
+    assert page.evaluate(COUNTER) == "2 of 4"
+    assert page.url == live_server.url + "/images/"
+    assert (
+        "photo-1.jpg is analysed again"
+        in page.locator(".pswp [aria-live=polite]").inner_text()
+    )
+    assert page.locator("#viewer-info-title").inner_text() == "photo-1.jpg"
+    # The photo's page shows the same.
+    href = info.get_by_role("link", name="Open the photo's page").get_attribute("href")
+    assert "?tag=beach" in page.request.get(href).text()
+    assert axe_violations(page) == []
+
+
+def test_re_analyse_in_the_background_updates_the_viewer_when_done(
+    live_server, page_at, described, settings
+):
+    from gallery.services.processing import image_process_next
+    from gallery.tests.analyzers import MANY_TAGS
+
+    settings.GALLERY_PROCESSING = "worker"  # no worker runs until the test's
+    page = page_at(390, 844)
+    log_in(page, live_server.url)
+    page.locator(".tile-link").first.click()
+    wait_until(page, READY)
+    page.get_by_role("button", name="Information").click()
+    info = page.locator("#viewer-info")
+    info.get_by_role("button", name="Re-analyse", exact=True).click()
+    wait_until(page, "document.querySelector('#viewer-info [data-pending]')")
+    assert (
+        "Analysing photo-0.jpg again"
+        in page.locator(".pswp [aria-live=polite]").inner_text()
+    )
+    assert info.get_by_role("button", name="Re-analyse").count() == 0
+
+    settings.GALLERY_ANALYZER = MANY_TAGS
+    assert image_process_next()  # the worker's turn
+    wait_until(page, "!!document.querySelector('#viewer-info a[href$=\"?tag=beach\"]')")
+    assert not page.locator("#viewer-info [data-pending]").count()
+    assert (
+        "photo-0.jpg is analysed again"
+        in page.locator(".pswp [aria-live=polite]").inner_text()
+    )
+    assert page.evaluate(OPEN) and page.url == live_server.url + "/images/"

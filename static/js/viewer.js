@@ -25,13 +25,17 @@ function slides() {
   });
 }
 
+function parse(html) {
+  return new DOMParser().parseFromString(html, "text/html");
+}
+
 function loadInfo(url) {
   if (!infoCache.has(url)) {
     infoCache.set(
       url,
       fetch(url, { credentials: "same-origin" })
         .then((response) => (response.ok ? response.text() : Promise.reject(response)))
-        .then((html) => new DOMParser().parseFromString(html, "text/html"))
+        .then(parse)
         .catch(() => null)
     );
   }
@@ -156,6 +160,46 @@ function open(index) {
     focusPanel = true;
     pswp.goTo(index);
   };
+  // Re-analyse from the panel: the viewer stays on the photo, and the panel
+  // shows the new analysis (the page the action answers with), refreshed
+  // while it runs. Should the request fail, the form is sent as without
+  // JavaScript, and its answer is the photo's page.
+  const photoName = (page, slide) =>
+    page.querySelector(".detail-side h1")?.textContent.trim() || slide.alt;
+  const pending = (page) => !!page.querySelector("[data-refresh] [data-pending]");
+  const followAnalysis = (slide, page, attempts) => {
+    if (pswp.currSlide && pswp.currSlide.data === slide) { showInfo(); }
+    if (!pending(page)) {
+      if (live) { live.textContent = `${photoName(page, slide)} is analysed again.`; }
+      return;
+    }
+    if (attempts > 60) { return; }
+    window.setTimeout(() => {
+      infoCache.delete(slide.page);
+      loadInfo(slide.page).then((fresh) => {
+        if (fresh) { followAnalysis(slide, fresh, attempts + 1); }
+      });
+    }, 2000);
+  };
+  const analyseAgain = (event) => {
+    const form = event.target.closest("form[data-viewer-stay]");
+    const slide = pswp.currSlide && pswp.currSlide.data;
+    if (!form || !slide) { return; }
+    event.preventDefault();
+    form.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response)))
+      .then((html) => {
+        const page = parse(html);
+        if (!page.querySelector(".detail-side")) { return Promise.reject(page); }
+        infoCache.set(slide.page, Promise.resolve(page));
+        if (live && pending(page)) {
+          live.textContent = `Analysing ${photoName(page, slide)} again…`;
+        }
+        followAnalysis(slide, page, 0);
+      })
+      .catch(() => form.submit());
+  };
   const setInfo = (visible) => {
     infoOpen = visible;
     pswp.element.classList.toggle("pswp--info-open", visible);
@@ -188,6 +232,7 @@ function open(index) {
         element.id = "viewer-info";
         element.setAttribute("aria-label", "About this photo");
         element.addEventListener("click", openFromPanel);
+        element.addEventListener("submit", analyseAgain);
       },
     });
     pswp.ui.registerElement({
