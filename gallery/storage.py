@@ -30,6 +30,7 @@ from pathlib import PurePosixPath
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from botocore.auth import AUTH_TYPE_MAPS, SIGV4_TIMESTAMP, S3SigV4QueryAuth
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -236,10 +237,15 @@ class QueryPresigner:
         self._expires = str(expires)
         self._keys: dict[tuple[str, str], bytes] = {}
 
-    def url(self, key: str, parameters: dict[str, str]) -> str:
+    def signing_keys(self) -> ReadOnlyCredentials:
+        """The credentials URLs are signed with now (temporary ones are
+        replaced before they expire)."""
         if self._credentials is None:
             raise NoCredentialsError()
-        credentials = self._credentials.get_frozen_credentials()
+        return self._credentials.get_frozen_credentials()
+
+    def url(self, key: str, parameters: dict[str, str]) -> str:
+        credentials = self.signing_keys()
         stamp = datetime.datetime.fromtimestamp(url_window_start(), datetime.UTC)
         timestamp = stamp.strftime(SIGV4_TIMESTAMP)
         day = timestamp[:8]
@@ -357,7 +363,11 @@ class PrivateS3Storage(S3Storage):
                 return self.presigner().url(key, parameters)
             return presign(name, parameters, expire, http_method)
 
-        key = (name, tuple(sorted(parameters.items())), expire, http_method)
+        # By signing key too: once temporary credentials are replaced, the
+        # URLs signed with the old ones are not handed out any more.
+        keys = self.presigner().signing_keys() if self.querystring_auth else None
+        signer = (keys.access_key, keys.token) if keys else None
+        key = (signer, name, tuple(sorted(parameters.items())), expire, http_method)
         return self._urls.get(key, sign)
 
     def presigner(self) -> QueryPresigner:

@@ -217,3 +217,42 @@ def test_s3_urls_are_exactly_the_ones_botocore_presigns(endpoint, token, clock):
             assert s3.url(name, parameters or None) == expected
     # Anything else (another lifetime, a method) still goes through botocore.
     assert "X-Amz-Expires=60" in s3.url(names[0], expire=60)
+
+
+def test_s3_urls_are_signed_again_once_the_credentials_are_replaced(clock, monkeypatch):
+    """Temporary credentials (an instance role's) are replaced before they
+    expire; a URL cached in the window is not handed out any more with the
+    keys that were replaced."""
+    import boto3
+    from botocore.credentials import ReadOnlyCredentials
+
+    from image_repo_project.s3 import s3_storage_options
+
+    class Rotating:  # what botocore's refreshable credentials look like
+        keys = ReadOnlyCredentials("AKIDFIRST", "first-secret", "first-token")
+
+        def get_frozen_credentials(self):
+            return self.keys
+
+    rotating = Rotating()
+    monkeypatch.setattr(boto3.session.Session, "get_credentials", lambda _: rotating)
+    s3 = storage.PrivateS3Storage(
+        **s3_storage_options(
+            bucket_name="image-repo-photos",
+            access_key="AKIDFIRST",
+            secret_key="first-secret",
+            region_name="eu-west-3",
+            endpoint_url="http://127.0.0.1:9",
+            url_max_age=1800,
+            timeout=1,
+            attempts=1,
+        )
+    )
+    name = "thumbnails/7/0b0f6f2e-5b1a-4a57-8a2a-3a8d1f0e9c11.webp"
+    first = s3.url(name)
+    assert "AKIDFIRST" in first and s3.url(name) == first
+
+    rotating.keys = ReadOnlyCredentials("AKIDSECOND", "second-secret", "second-token")
+    second = s3.url(name)
+    assert "AKIDSECOND" in second and "second-token" in second
+    assert s3.url(name) == second  # and kept for the rest of the window
