@@ -39,6 +39,7 @@ def test_a_person_signs_up_uploads_browses_and_logs_out(
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/images/")
     assert "No photos yet" in page.content()
+    assert "Welcome, paula: your account is ready." in page.content()
 
     page.get_by_role("link", name="Upload photos").first.click()
     page.get_by_label("Photos").set_input_files([str(first), str(second)])
