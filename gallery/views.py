@@ -292,7 +292,8 @@ def image_similar(request, image_id):
         {
             "image": image,
             "matches": matches,
-            "cards": list(zip(cards, (score for _, score in matches), strict=True)),
+            "cards": cards,
+            "scores": [score for _, score in matches],
             "has_embedding": selectors.image_has_embedding(image=image),
         },
     )

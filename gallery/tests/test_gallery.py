@@ -236,3 +236,23 @@ def test_a_card_waiting_for_its_renditions_signs_no_url(
     assert signed == [] and card.src == card.srcset == ""
     page = alice_client.get("/images/").content.decode()
     assert "Preparing…" in page and "new.jpg" in page
+
+
+def test_a_cards_words_are_escaped_and_its_states_shown(
+    alice, alice_client, make_upload, settings
+):
+    settings.GALLERY_PROCESSING = "worker"  # renditions and analysis come later
+    waiting = services.image_upload(owner=alice, file=make_upload("waiting.jpg"))
+    shown = services.image_upload(owner=alice, file=make_upload("shown.jpg"))
+    Image.objects.filter(pk=shown.pk).update(
+        thumbnail=shown.file.name,
+        original_filename='"><script>alert(1)</script>.jpg',
+        description='A "quoted" <b>cat</b> & dog',
+    )
+    page = alice_client.get("/images/").content.decode()
+    assert "<script>alert(1)" not in page and "<b>cat" not in page
+    assert 'alt="A &quot;quoted&quot; &lt;b&gt;cat&lt;/b&gt; &amp; dog"' in page
+    assert "Select &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;.jpg" in page
+    assert f'id="card-{waiting.id}"' in page and "Preparing…" in page
+    assert page.count("data-pending>Analysing…") == 2
+    assert page.count('loading="lazy"') == 0  # the first eight load at once
