@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -302,10 +303,14 @@ class ImageTextEmbedding(models.Model):
 
 
 class OwnerLibrary(models.Model):
-    """How many images an owner has: the gallery's total.
+    """How many images an owner has: the gallery's total, and the version of
+    what the gallery caches about the library.
 
     Kept by the services that store and delete images (gallery.services.indexing
-    .count_images), so a page view never counts the library.
+    .count_images), so a page view never counts the library. ``version``
+    changes (to a new random value) whenever the total or the tag counts do
+    (count_images, count_tags): the months and tag chips a page shows are
+    cached against it (gallery.selectors.library_cached).
     """
 
     owner = models.OneToOneField(
@@ -315,6 +320,7 @@ class OwnerLibrary(models.Model):
         related_name="+",
     )
     image_count = models.PositiveIntegerField(default=0)
+    version = models.UUIDField(db_default=RandomUUID())
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.image_count} images"

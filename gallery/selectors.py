@@ -8,17 +8,19 @@ so its cost follows one library, not the table.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchRank
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -59,6 +61,9 @@ from .models import (
     Person,
 )
 from .storage import download_url
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "taken": (TAKEN_OR_UPLOADED.desc(), "-id"),
@@ -435,17 +440,28 @@ def timeline_days(
     return days
 
 
-def timeline_months(*, owner: User, limit: int = 600) -> list[datetime.date]:
+def timeline_months(
+    *, owner: User, library: Library | None = None, limit: int = 600
+) -> list[datetime.date]:
     """The months that hold any of the owner's images (out of the trash),
-    newest first.
+    newest first; with ``library``, from the cache while it is unchanged.
 
     A loose index scan: each step asks the owner's date index for the newest
     image before the month found last, so the cost follows the number of
     months, not of images.
     """
+    zone = timezone.get_current_timezone_name()
+    return library_cached(
+        library,
+        owner=owner,
+        part=f"months:{zone}:{limit}",
+        compute=lambda: _timeline_months(owner, zone, limit),
+    )
+
+
+def _timeline_months(owner: User, zone: str, limit: int) -> list[datetime.date]:
     column = TIMELINE_SQL
     table = Image._meta.db_table
-    zone = timezone.get_current_timezone_name()
     newest_before = (
         f"SELECT date_trunc('month', {column} AT TIME ZONE %s) FROM {table} "
         f"WHERE owner_id = %s AND trashed_at IS NULL AND {column} < {{bound}} "
@@ -541,15 +557,59 @@ def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
     return live_images(owner=owner).filter(pk=image_id).first()
 
 
+@dataclass(frozen=True)
+class Library:
+    """An owner's number of images out of the trash, and the version of what
+    pages cache about the library (both kept by the services: OwnerLibrary)."""
+
+    count: int
+    version: uuid.UUID | None  # None: never had an image, nothing cached
+
+
+def library_get(*, owner: User) -> Library:
+    row = (
+        OwnerLibrary.objects.filter(owner=owner)
+        .values_list("image_count", "version")
+        .first()
+    )
+    return Library(0, None) if row is None else Library(*row)
+
+
 def image_count(*, owner: User) -> int:
     """The owner's number of images out of the trash, from the total the
     services keep (OwnerLibrary)."""
-    total = (
-        OwnerLibrary.objects.filter(owner=owner)
-        .values_list("image_count", flat=True)
-        .first()
-    )
-    return total or 0
+    return library_get(owner=owner).count
+
+
+# What a page caches about a library (months, tag chips) changes only with
+# its version; a day bounds what an unused version keeps in the cache.
+LIBRARY_CACHE_SECONDS = 24 * 3600
+_MISSING = object()
+
+
+def library_cached(
+    library: Library | None, *, owner: User, part: str, compute: Callable[[], T]
+) -> T:
+    """``compute()``, kept in the cache under the owner and the library's
+    version: any change of the library (services.indexing.count_images,
+    count_tags) gives it a new version, so a cached value is never stale.
+    Without a library (or a version) nothing is cached; an unreachable cache
+    only costs the query."""
+    if library is None or library.version is None:
+        return compute()
+    key = f"gallery:library:{owner.pk}:{library.version}:{part}"
+    try:
+        value = cache.get(key, _MISSING)
+    except Exception:  # a cache server down: the page still answers
+        logger.warning("cache unreachable; reading %s from the database", part)
+        return compute()
+    if value is _MISSING:
+        value = compute()
+        try:
+            cache.set(key, value, LIBRARY_CACHE_SECONDS)
+        except Exception:
+            logger.warning("cache unreachable; %s not kept", part)
+    return value  # type: ignore[no-any-return]
 
 
 def live_images(*, owner: User) -> QuerySet[Image]:
@@ -565,12 +625,20 @@ def trash_list(*, owner: User) -> QuerySet[Image]:
     )
 
 
-def tag_counts(*, owner: User, limit: int = 15) -> list[tuple[str, int]]:
-    """The owner's most common tags with their image counts."""
-    return list(
-        OwnerTag.objects.filter(owner=owner)
-        .order_by("-image_count", "name")
-        .values_list("name", "image_count")[:limit]
+def tag_counts(
+    *, owner: User, library: Library | None = None, limit: int = 15
+) -> list[tuple[str, int]]:
+    """The owner's most common tags with their image counts; with
+    ``library``, from the cache while it is unchanged."""
+    return library_cached(
+        library,
+        owner=owner,
+        part=f"tags:{limit}",
+        compute=lambda: list(
+            OwnerTag.objects.filter(owner=owner)
+            .order_by("-image_count", "name")
+            .values_list("name", "image_count")[:limit]
+        ),
     )
 
 

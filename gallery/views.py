@@ -60,14 +60,14 @@ EAGER_IMAGES = 8
 def image_list(request):
     filters = selectors.image_filters(request.GET)
     images = selectors.image_list(owner=request.user, filters=filters)
+    # The kept total, and the version the months and tag chips are cached by.
+    library = selectors.library_get(owner=request.user)
     page = selectors.image_page(
         images,
         request.GET.get("page"),
         per_page=settings.GALLERY_PAGE_SIZE,
         # Unfiltered, the owner's kept total; a search counts its matches.
-        count=None
-        if filters.active or filters.month
-        else selectors.image_count(owner=request.user),
+        count=None if filters.active or filters.month else library.count,
     )
     for error in filters.errors:
         messages.error(request, error)
@@ -83,7 +83,7 @@ def image_list(request):
                 eager=EAGER_IMAGES if page.number == 1 else 0,
             ),
             "months": selectors.month_index(
-                selectors.timeline_months(owner=request.user)
+                selectors.timeline_months(owner=request.user, library=library)
                 if filters.sort == selectors.TIMELINE_SORT and not filters.active
                 else [],
                 selected=filters.month,
@@ -93,7 +93,9 @@ def image_list(request):
             "colors": COLOR_NAMES,
             "tag_chips": [
                 (tag, count, _query_with(request.GET, tag=tag))
-                for tag, count in selectors.tag_counts(owner=request.user)
+                for tag, count in selectors.tag_counts(
+                    owner=request.user, library=library
+                )
             ],
             "query_string": _query_without(request.GET, "page"),
             "clear_urls": {

@@ -97,16 +97,35 @@ def images_unindex(
 
 
 def count_images(owner_id: int, delta: int) -> None:
-    """Keep OwnerLibrary's total in step: ``delta`` images added (or removed)."""
+    """Keep OwnerLibrary's total in step: ``delta`` images added (or removed).
+
+    Every change of the owner's images out of the trash comes through here
+    (upload, trash, restore, delete), so this also gives the library a new
+    version: the months a page caches (selectors.library_cached) are read
+    again.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO gallery_ownerlibrary AS library (owner_id, image_count)
             VALUES (%s, GREATEST(%s, 0))
             ON CONFLICT (owner_id)
-            DO UPDATE SET image_count = GREATEST(library.image_count + %s, 0)
+            DO UPDATE SET image_count = GREATEST(library.image_count + %s, 0),
+                          version = gen_random_uuid()
             """,
             [owner_id, delta, delta],
+        )
+
+
+def library_changed(owner_id: int) -> None:
+    """Give the owner's library a new version: what pages cache about it
+    (selectors.library_cached) is read again. A library without a row has
+    nothing cached."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE gallery_ownerlibrary SET version = gen_random_uuid() "
+            "WHERE owner_id = %s",
+            [owner_id],
         )
 
 
@@ -149,3 +168,6 @@ def count_tags(
             "DELETE FROM gallery_ownertag WHERE owner_id = %s AND image_count = 0",
             [owner_id],
         )
+    # After the tags' rows, as every caller that also counts images does, so
+    # that concurrent changes of one owner lock the rows in one order.
+    library_changed(owner_id)
