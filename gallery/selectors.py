@@ -494,6 +494,10 @@ class MonthGroup:
     months: list[MonthOption]
 
 
+# As strftime's %B names them (the site's words are English), without its cost.
+MONTH_NAMES = ("", *(datetime.date(2000, n, 1).strftime("%B") for n in range(1, 13)))
+
+
 def month_index(
     months: Sequence[datetime.date], *, selected: str = ""
 ) -> list[MonthGroup]:
@@ -507,7 +511,7 @@ def month_index(
         if not groups or groups[-1].year != month.year:
             groups.append(MonthGroup(year=month.year, months=[]))
         value = f"{month.year:04}-{month.month:02}"
-        label = f"{month:%B} {month.year:04}"
+        label = f"{MONTH_NAMES[month.month]} {month.year:04}"
         groups[-1].months.append(MonthOption(value, label, value == selected))
     return groups
 
@@ -559,20 +563,31 @@ def image_get(*, owner: User, image_id: uuid.UUID) -> Image | None:
 
 @dataclass(frozen=True)
 class Library:
-    """An owner's number of images out of the trash, and the version of what
-    pages cache about the library (both kept by the services: OwnerLibrary)."""
+    """An owner's number of images out of the trash, the version of what
+    pages cache about the library (both kept by the services: OwnerLibrary),
+    and the owner's own upload limit (Profile; None: the site's)."""
 
     count: int
     version: uuid.UUID | None  # None: never had an image, nothing cached
+    upload_override: int | None = None
+
+
+# Raw SQL: every gallery page reads it, and the ORM's work for a statement
+# costs more than the statement.
+_LIBRARY_SQL = f"""
+SELECT library.image_count, library.version, profile.upload_limit
+FROM (SELECT %s::integer AS id) AS owner
+LEFT JOIN {OwnerLibrary._meta.db_table} AS library ON library.owner_id = owner.id
+LEFT JOIN {Profile._meta.db_table} AS profile ON profile.user_id = owner.id
+"""
 
 
 def library_get(*, owner: User) -> Library:
-    row = (
-        OwnerLibrary.objects.filter(owner=owner)
-        .values_list("image_count", "version")
-        .first()
-    )
-    return Library(0, None) if row is None else Library(*row)
+    """The owner's Library, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LIBRARY_SQL, [owner.pk])
+        count, version, override = cursor.fetchone()
+    return Library(count or 0, version, override)
 
 
 def image_count(*, owner: User) -> int:
@@ -732,12 +747,19 @@ def removes_location(*, owner: User) -> bool:
     )
 
 
-def upload_allowance(*, owner: User) -> UploadAllowance:
+def upload_allowance(*, owner: User, library: Library | None = None) -> UploadAllowance:
     """The owner's upload limit and what is left of it.
 
     The upload service calls this while it holds the lock on the owner's row,
-    so that parallel uploads are counted one after the other.
+    so that parallel uploads are counted one after the other. A page that
+    read the owner's ``library`` passes it: what is left is then worked out
+    from the kept total, the number the page shows, without a query.
     """
+    if library is not None:
+        limit = upload_limit(override=library.upload_override)
+        if limit is None:
+            return UploadAllowance(limit=None, left=None)
+        return UploadAllowance(limit=limit, left=max(limit - library.count, 0))
     override = (
         Profile.objects.filter(user=owner)
         .values_list("upload_limit", flat=True)

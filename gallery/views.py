@@ -102,7 +102,9 @@ def image_list(request):
                 name: _query_without(request.GET, name, "page")
                 for name in ("q", "tag", "color", "month")
             },
-            "uploads_left": _uploads_left(request.user),
+            "uploads_left": selectors.upload_allowance(
+                owner=request.user, library=library
+            ).left,
             "trash_days": settings.GALLERY_TRASH_DAYS,
         },
     )

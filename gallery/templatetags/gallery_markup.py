@@ -1,10 +1,12 @@
-"""The photo cards of the gallery and the similar page, built in Python.
+"""The gallery's repeated markup, built in Python: the photo cards (also
+the similar page's), the "jump to a month" options and the tag chips.
 
-A page shows two dozen cards of about fifteen values each; through the
-template engine (an include, then a variable node, a lookup, localisation
-and escaping per value) that was over half of the page's rendering time.
-Here each card is one formatted string, every value escaped as the template
-would (``html.escape``, which Django's own escaping uses).
+A page shows two dozen cards of about fifteen values each, up to a few
+hundred months and fifteen chips; through the template engine (a variable
+node, a lookup, localisation and escaping per value, an include per card)
+that was most of the page's rendering time. Here each item is one formatted
+string, every value escaped as the template would (``html.escape``, which
+Django's own escaping uses).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from gallery.selectors import Card
+from gallery.selectors import Card, MonthGroup
 
 register = template.Library()
 
@@ -82,3 +84,39 @@ def card_tile(card: Card, similarity: float | None = None) -> str:
         if card.analysing:
             tail += ' <span class="badge tile-badge" data-pending>Analysing…</span>'
     return f'<li class="tile" id="card-{card.id}" data-refresh> {link}{tail} </li>\n'
+
+
+@register.simple_tag
+def month_options(groups: Sequence[MonthGroup]) -> SafeString:
+    """The ``<optgroup>`` of each year with its months' ``<option>``s."""
+    return mark_safe(
+        "".join(
+            f'<optgroup label="{group.year}">'
+            + "".join(
+                f'<option value="{escape(month.value)}" '
+                f"{'selected' if month.selected else ''}>"
+                f"{escape(month.label)}</option>"
+                for month in group.months
+            )
+            + "</optgroup>\n"
+            for group in groups
+        )
+    )
+
+
+@register.simple_tag
+def tag_chips(chips: Sequence[tuple[str, int, str]], active: str) -> SafeString:
+    """A link per (tag, count, query string) chip; ``active`` is the tag
+    filtered on (its chip is marked current)."""
+    items = []
+    for tag, count, query in chips:
+        chip, current = (
+            ("chip chip-active", ' aria-current="true"')
+            if (tag == active)
+            else ("chip", "")
+        )
+        items.append(
+            f'<li><a class="{chip}" href="?{escape(query)}"{current}>'
+            f'{escape(tag)} <span class="chip-count">{count}</span></a></li>\n'
+        )
+    return mark_safe("".join(items))
