@@ -8,7 +8,6 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 
 from .security import client_ip
 
-
 SIGNED_IN = "account/messages/logged_in.txt"
 SIGNED_UP = "account/messages/signed_up.txt"
 

@@ -35,9 +35,7 @@ def test_it_signs_up_and_signs_in(client):
     assert "signed in as" not in page
     # Signing in later says so.
     client.post("/accounts/logout/")
-    client.post(
-        "/accounts/login/", {"login": "carol", "password": "a quiet meadow 7"}
-    )
+    client.post("/accounts/login/", {"login": "carol", "password": "a quiet meadow 7"})
     assert "Signed in as carol." in client.get("/images/").content.decode()
 
 
