@@ -353,6 +353,8 @@ def main() -> None:
     try:
         for rows in args.rows:
             if args.reuse:
+                call_command("migrate", verbosity=0)  # to this checkout's schema
+                connection.close()
                 facts = filled(bench_dsn)
             else:
                 print(f"{label}: {max(rows, HEAVY + USERS):,} rows: creating {DB_NAME}")
