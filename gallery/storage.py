@@ -314,16 +314,36 @@ class PrivateS3Storage(S3Storage):
         super().__init__(**options)
         self._presigner: QueryPresigner | None = None
         self._presigner_lock = threading.Lock()
+        self._session = None
+        self._session_lock = threading.RLock()
         self._urls = WindowUrls()
+
+    def _create_session(self):
+        """One boto3 session per storage, shared by every thread's connection.
+
+        django-storages builds a session for each thread's connection, and
+        each session parses botocore's S3 model again: about 15 MB per
+        thread of a web worker. A session's clients share its parsed models;
+        each thread still gets its own resource and client.
+        """
+        with self._session_lock:
+            if self._session is None:
+                self._session = super()._create_session()
+            return self._session
 
     @property
     def connection(self):
-        connection = super().connection
-        connection.meta.client.meta.events.register(
-            "choose-signer.s3.GetObject",
-            _presign_in_windows,
-            unique_id="gallery-windowed-presign",
-        )
+        connection = getattr(self._connections, "connection", None)
+        if connection is None:
+            # A boto3 session is not safe to build clients from in two
+            # threads at once; the clients it built are.
+            with self._session_lock:
+                connection = super().connection
+            connection.meta.client.meta.events.register(
+                "choose-signer.s3.GetObject",
+                _presign_in_windows,
+                unique_id="gallery-windowed-presign",
+            )
         return connection
 
     def _save(self, name, content):

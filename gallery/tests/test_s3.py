@@ -285,3 +285,33 @@ def test_trash_restore_and_purge_on_s3(s3, alice, alice_client, make_upload):
         with pytest.raises(ClientError) as error:
             client.head_object(Bucket=s3.bucket, Key=key)
         assert error.value.response["Error"]["Code"] == "404"
+
+
+def test_each_thread_writes_with_its_own_client_from_one_session(
+    s3, settings, alice, make_upload
+):
+    """A gunicorn worker's threads share one boto3 session, so botocore's S3
+    model is parsed once per process (about 15 MB), not once per thread."""
+    settings.GALLERY_PROCESSING = "worker"
+    clients, images, errors = [], [], []
+
+    def upload() -> None:
+        try:
+            clients.append(default_storage.connection.meta.client)
+            images.append(services.image_upload(owner=alice, file=make_upload()))
+        except Exception as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    first, second = clients
+    assert first is not second
+    assert first._loader is second._loader
+    client = s3.client()
+    for image in images:
+        head = client.head_object(Bucket=s3.bucket, Key=image.file.name)
+        assert head["ContentLength"] == image.size_bytes
