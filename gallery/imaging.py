@@ -7,7 +7,6 @@ import hashlib
 import io
 from typing import Any
 
-import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageOps
 
@@ -122,6 +121,8 @@ def to_rgb(image: PILImage.Image) -> PILImage.Image:
     if mode == "RGB":
         return image
     if mode.startswith("I;16") or mode in ("I", "F"):
+        import numpy as np  # here only: the web worker's uploads never need it
+
         values = np.asarray(image, dtype=np.float64)
         if mode == "F":
             low = float(np.nanmin(values, initial=0.0))

@@ -23,12 +23,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.db import connection
 
 from .analysis.base import EMBEDDING_DIM
 from .models import ImageEmbedding
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHUNK = 2000
 # Cosine similarity above which two images are the same photo resized,
@@ -41,10 +44,14 @@ ALIKE = 0.4
 
 @cache
 def stored_dtype(dim: int) -> np.dtype:
+    import numpy as np
+
     return np.dtype([("scale", "<f4"), ("values", "i1", (dim,))])
 
 
 def to_bytes(embedding: Sequence[float]) -> bytes:
+    import numpy as np
+
     vector = np.asarray(embedding, dtype=np.float32)
     scale = float(np.abs(vector).max()) / 127 or 1.0
     stored = np.zeros(1, stored_dtype(len(vector)))
@@ -55,6 +62,8 @@ def to_bytes(embedding: Sequence[float]) -> bytes:
 
 def from_bytes(data: bytes | memoryview, dim: int = EMBEDDING_DIM) -> np.ndarray:
     """The vectors in ``data`` (one or several stored embeddings), as rows."""
+    import numpy as np
+
     stored = np.frombuffer(bytes(data), stored_dtype(dim))
     return stored["values"].astype(np.float32) * stored["scale"][:, None]
 
@@ -77,6 +86,8 @@ def pgvector_enabled(table: str = "gallery_imageembedding") -> bool:
 def best_rows(cursor, query: np.ndarray, limit: int, dim: int) -> list[tuple]:
     """The ``limit`` best (id, cosine) of a cursor over (id, stored vector)
     rows, read in chunks: only the best so far are held in memory."""
+    import numpy as np
+
     best_ids: list = []
     best_scores = np.empty(0, dtype=np.float32)
     while chunk := cursor.fetchmany(CHUNK):
@@ -108,6 +119,8 @@ def embedding_write(*, image_id, owner_id: int, embedding: Sequence[float]) -> N
 
 
 def embedding_read(image_id) -> np.ndarray | None:
+    import numpy as np
+
     if pgvector_enabled():
         with connection.cursor() as cursor:
             cursor.execute(

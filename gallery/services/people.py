@@ -19,7 +19,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -182,6 +181,8 @@ def _same_face(face: Face, before: list[Face]) -> Face | None:
 
 def _person_for(owner_id: int, descriptor: Sequence[float]) -> uuid.UUID:
     """The person of the owner's most similar grouped face, or a new one."""
+    import numpy as np
+
     query = np.asarray(descriptor, np.float32)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -101,3 +101,66 @@ def test_an_upload_asks_the_database_only_what_it_must(
     # Nothing asks whether the owner or the new id exist.
     assert not [sql for sql in statements if sql.startswith("SELECT 1 AS")]
     assert len(statements) <= 14, statements
+
+
+# Run in a fresh interpreter: the web worker's own imports, then one upload
+# through the middleware and the view, as gunicorn would serve it.
+WEB_WORKER_UPLOAD = """
+import io, json, os, sys
+from django.conf import settings
+settings.DATABASES["default"].update(json.loads(os.environ["TEST_DATABASE"]))
+settings.ALLOWED_HOSTS = ["localhost"]
+settings.SECURE_SSL_REDIRECT = False
+from image_repo_project.wsgi import application  # noqa: F401  (django.setup)
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver
+from PIL import Image
+
+get_resolver().url_patterns  # every view module the URL conf names
+user = get_user_model().objects.create_user("wendy", password="x")
+client = Client(SERVER_NAME="localhost")
+client.force_login(user)
+photo = io.BytesIO()
+Image.new("RGB", (640, 480), (20, 120, 60)).save(photo, "JPEG")
+file = SimpleUploadedFile("photo.jpg", photo.getvalue(), "image/jpeg")
+page = client.post("/images/upload/", {"images": [file]}).content.decode()
+assert "Stored:" in page, page
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_worker_uploading_never_imports_the_analysis_libraries(tmp_path):
+    """numpy, onnxruntime and OpenCV are the background worker's (about 16 MB
+    of a web worker's memory for numpy alone): an upload does without them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    database = {
+        key: connection.settings_dict[key]
+        for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WEB_WORKER_UPLOAD],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "image_repo_project.settings",
+            "TEST_DATABASE": json.dumps(database),
+            "IMG_REPO_DATA_DIR": str(tmp_path),
+            "GALLERY_PROCESSING": "worker",
+            "CELERY_BROKER_URL": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "PIL" in imported  # the upload did decode its file
+    assert not {"numpy", "onnxruntime", "cv2", "onnx"} & set(imported)
