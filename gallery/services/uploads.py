@@ -169,9 +169,12 @@ def _store_original(
 def _refuse_duplicate(image: Image) -> None:
     # The trash included: the same bytes again point to the trashed copy.
     mine = Image.objects.filter(owner_id=image.owner_id, sha256=image.sha256)
-    existing = mine.order_by(F("trashed_at").asc(nulls_first=True)).first()
-    if existing is not None:
-        raise DuplicateImage(existing)
+    # Only the id: nearly every upload is new, and building the query for a
+    # whole row costs the request about a millisecond of CPU each time.
+    first = mine.order_by(F("trashed_at").asc(nulls_first=True))
+    existing_id = first.values_list("pk", flat=True).first()
+    if existing_id is not None:
+        raise DuplicateImage(Image.objects.get(pk=existing_id))
 
 
 def _refuse_over_limit(owner: User) -> None:
