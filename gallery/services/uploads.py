@@ -22,7 +22,7 @@ from ..models import Image
 from ..selectors import removes_location, upload_allowance
 from ..validators import validate_image_file
 from .deletion import objects_delete
-from .indexing import count_images, image_index
+from .indexing import count_images, image_insert
 from .processing import image_processing_schedule
 
 logger = logging.getLogger(__name__)
@@ -142,10 +142,9 @@ def image_upload(*, owner: User, file: File, enforce_limit: bool = True) -> Imag
             # The owner was just locked and the id is new: only the fields'
             # own rules are left to check, without a query.
             image.full_clean(exclude=["owner"], validate_unique=False)
-            image.save(force_insert=True)
-            count_images(owner.pk, 1)
             # Findable by its file name from now on, analysed or not.
-            image_index(image=image)
+            image_insert(image=image)
+            count_images(owner.pk, 1)
     except BaseException:
         # No row was committed: remove whatever reached storage.
         objects_delete(names=stored)

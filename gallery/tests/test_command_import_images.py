@@ -61,18 +61,18 @@ def test_running_it_again_imports_nothing_twice(alice, folder):
 def test_an_interrupted_import_resumes_where_it_stopped(
     alice, folder, monkeypatch, settings
 ):
-    real_index = uploads.image_index
+    real_count = uploads.count_images
     calls = []
 
-    def interrupted(**kwargs):
-        calls.append(kwargs["image"].original_filename)
+    def interrupted(owner_id, delta):
+        calls.append(owner_id)
         if len(calls) == 2:
-            # Ctrl-C once the second file's objects are written, before its
-            # row is committed.
+            # Ctrl-C once the second file's objects are written and its row
+            # inserted, before the row is committed.
             raise KeyboardInterrupt
-        return real_index(**kwargs)
+        return real_count(owner_id, delta)
 
-    monkeypatch.setattr(uploads, "image_index", interrupted)
+    monkeypatch.setattr(uploads, "count_images", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run("--user", "alice", str(folder))
     assert Image.objects.filter(owner=alice).count() == 1

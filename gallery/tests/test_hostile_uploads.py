@@ -188,16 +188,17 @@ def test_a_fault_of_ours_refuses_that_file_only_and_leaves_nothing_of_it(
 ):
     from gallery.services import uploads
 
-    real_index = uploads.image_index
+    real_count = uploads.count_images
     calls = []
 
-    def index_failing_the_second_time(*, image):
-        calls.append(image)
+    # The step after the row's INSERT, before its commit.
+    def count_failing_the_second_time(owner_id, delta):
+        calls.append(owner_id)
         if len(calls) == 2:
-            raise RuntimeError("index down")
-        real_index(image=image)
+            raise RuntimeError("count down")
+        real_count(owner_id, delta)
 
-    monkeypatch.setattr(uploads, "image_index", index_failing_the_second_time)
+    monkeypatch.setattr(uploads, "count_images", count_failing_the_second_time)
     response = post(
         alice_client, make_upload("a.jpg"), make_upload("b.jpg"), make_upload("c.jpg")
     )

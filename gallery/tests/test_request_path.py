@@ -100,7 +100,20 @@ def test_an_upload_asks_the_database_only_what_it_must(
     assert sum("sha256" in sql and sql.startswith("SELECT") for sql in statements) == 2
     # Nothing asks whether the owner or the new id exist.
     assert not [sql for sql in statements if sql.startswith("SELECT 1 AS")]
-    assert len(statements) <= 14, statements
+    # The row is inserted with its search fields, not updated after.
+    assert not [sql for sql in statements if sql.startswith('UPDATE "gallery_image"')]
+    assert len(statements) <= 13, statements
+
+
+def test_a_new_image_is_found_by_its_file_name_before_any_analysis(
+    in_background, alice, alice_client, make_upload
+):
+    photo = make_upload("harbour-at-dusk.jpg")
+    assert alice_client.post("/images/upload/", {"images": [photo]}).status_code == 200
+    image = Image.objects.get(owner=alice)
+    assert image.processing and image.analysis_status == "pending"
+    page = alice_client.get("/images/?q=harbour")
+    assert [found.pk for found in page.context["page"].object_list] == [image.pk]
 
 
 # Run in a fresh interpreter: the web worker's own imports, then one upload

@@ -117,10 +117,11 @@ def test_a_failed_upload_whose_cleanup_is_refused_remembers_the_objects(
 ):
     from gallery.services import uploads
 
-    def broken_index(*, image):
-        raise RuntimeError("index down")
+    # The step after the row's INSERT, before its commit.
+    def broken_count(owner_id, delta):
+        raise RuntimeError("count down")
 
-    monkeypatch.setattr(uploads, "image_index", broken_index)
+    monkeypatch.setattr(uploads, "count_images", broken_count)
     with pytest.raises(RuntimeError):
         services.image_upload(owner=alice, file=make_upload())
     assert Image.objects.count() == 0
