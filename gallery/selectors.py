@@ -229,7 +229,8 @@ def _text_matches(
             ).values("image_id")
         ),
     )
-    matches = Q(search_vector=query) if query is not None else Q(pk__in=[])
+    # A Q, then OR'd with an expression: Django combines both.
+    matches: Any = Q(search_vector=query) if query is not None else Q(pk__in=[])
     if meaning:
         matches |= Q(pk__in=ids)
     matches |= with_people
