@@ -278,3 +278,19 @@ def test_the_uploads_left_come_from_the_kept_total_without_a_count(
     assert "5 uploads left" in alice_client.get("/images/").content.decode()
     Profile.objects.filter(user=alice).update(upload_limit=0)  # no limit
     assert "uploads left" not in alice_client.get("/images/").content.decode()
+
+
+def test_a_similar_pages_card_shows_its_score_instead_of_a_selection_box(
+    alice, make_upload
+):
+    from gallery import selectors
+    from gallery.templatetags.gallery_markup import card_tiles
+
+    image = services.image_upload(owner=alice, file=make_upload("alike.jpg"))
+    (card,) = selectors.image_cards([image])
+    similar = card_tiles([card], [0.724])
+    assert '<span class="badge tile-badge">72% alike</span>' in similar
+    assert 'name="ids"' not in similar
+    assert 'name="ids"' in card_tiles([card]) and "alike</span>" not in card_tiles(
+        [card]
+    )
