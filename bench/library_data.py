@@ -258,9 +258,14 @@ def fill(dsn: str, rows: int) -> dict:
 
 
 def filled(dsn: str) -> dict:
-    """The facts of a database an earlier run filled and kept."""
+    """The facts of a database an earlier run filled and kept, vacuumed as
+    autovacuum would have done after that run's deletes and re-inserts (dead
+    rows, the GIN indexes' pending lists)."""
     conn = psycopg2.connect(dsn)
+    conn.autocommit = True
     cur = conn.cursor()
+    for table in ("gallery_image", "gallery_imageembedding", "gallery_ownertag"):
+        cur.execute(f"VACUUM ANALYZE {table}")
     cur.execute("SELECT id FROM auth_user WHERE username = 'heavy'")
     (heavy,) = cur.fetchone()
     cur.execute(
