@@ -124,6 +124,11 @@ from django.conf import settings
 settings.DATABASES["default"].update(json.loads(os.environ["TEST_DATABASE"]))
 settings.ALLOWED_HOSTS = ["localhost"]
 settings.SECURE_SSL_REDIRECT = False
+# As the tests' settings: no collectstatic manifest is needed for the page.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 from image_repo_project.wsgi import application  # noqa: F401  (django.setup)
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
